@@ -1,0 +1,11 @@
+import { BatchClient } from '@aws-sdk/client-batch';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+
+// Created once per container so warm invocations reuse connections. Region, credentials and
+// endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) come from the SDK's own settings.
+// Retries stay at the SDK default (standard mode, 3 attempts): throttling is retried there
+// first; what still fails is mapped to 429 by the gateway or rethrown by event handlers.
+export const batch = new BatchClient({});
+export const ec2 = new EC2Client({});
+export const secretsManager = new SecretsManagerClient({});

@@ -1,0 +1,50 @@
+/**
+ * Error types shared across the service. Every message here is safe to log and to show:
+ * none carries a credential, a secret value, or a whole request.
+ */
+
+/** An error with an HTTP status; messages below 500 are shown to the caller. */
+export class HttpError extends Error {
+  override readonly name: string = 'HttpError';
+  readonly statusCode: number;
+  readonly title: string;
+  readonly errors?: ReadonlyArray<{ path: string; message: string }>;
+
+  constructor(
+    statusCode: number,
+    title: string,
+    message: string,
+    options?: { cause?: unknown; errors?: ReadonlyArray<{ path: string; message: string }> },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.statusCode = statusCode;
+    this.title = title;
+    if (options?.errors) this.errors = options.errors;
+  }
+}
+
+/** Configuration is missing or malformed; lists every problem at once. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`Invalid configuration: ${problems.join('; ')}`);
+    this.problems = problems;
+  }
+}
+
+/** Narrows an unknown caught value to an Error. */
+export function isError(value: unknown): value is Error {
+  return value instanceof Error;
+}
+
+/** The error's name, for AWS SDK errors the AWS error code (`ThrottlingException`, ...). */
+export function errorName(value: unknown): string | undefined {
+  return isError(value) ? value.name : undefined;
+}
+
+/** A short, safe description of an unknown caught value: its name and message. */
+export function describeError(value: unknown): string {
+  return isError(value) ? `${value.name}: ${value.message}` : String(value);
+}
