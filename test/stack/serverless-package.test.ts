@@ -1,0 +1,267 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+// The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+interface Resource {
+  Type: string;
+  Condition?: string;
+  Properties: { [key: string]: Json };
+}
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+}
+
+const root = join(__dirname, '..', '..');
+const out = mkdtempSync(join(tmpdir(), 'brg-package-'));
+let resources: Record<string, Resource>;
+let templateText: string;
+
+beforeAll(() => {
+  const result = spawnSync('npx', ['serverless', 'package', '--stage', 'test', '--package', out], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    timeout: 240_000,
+  });
+  if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
+  templateText = readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
+  resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
+}, 300_000);
+
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
+const actions = (statement: Statement) => (Array.isArray(statement.Action) ? statement.Action : [statement.Action]);
+
+/** Every statement of a role's inline policies, with Fn::If branches that grant something unwrapped. */
+function statementsOf(roleName: string): Statement[] {
+  const role = resources[roleName];
+  if (!role) throw new Error(`no role ${roleName}`);
+  const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>;
+  return policies.flatMap((policy) =>
+    policy.PolicyDocument.Statement.map((statement) => {
+      const conditional = (statement as { 'Fn::If'?: [string, Statement, Json] })['Fn::If'];
+      return conditional ? conditional[1] : (statement as unknown as Statement);
+    }),
+  );
+}
+
+function roleOf(functionKey: string): string {
+  const fn = resources[`${functionKey[0]?.toUpperCase()}${functionKey.slice(1)}LambdaFunction`];
+  if (!fn) throw new Error(`no function ${functionKey}`);
+  const role = fn.Properties.Role as { 'Fn::GetAtt': [string, string] };
+  return role['Fn::GetAtt'][0];
+}
+
+const LOGS = ['logs:CreateLogStream', 'logs:PutLogEvents'];
+const ROLLOUT = [
+  'ec2:CreateLaunchTemplateVersion',
+  'ec2:ModifyLaunchTemplate',
+  'ec2:DeleteLaunchTemplateVersions',
+  'ec2:DescribeLaunchTemplateVersions',
+  'batch:UpdateComputeEnvironment',
+  'batch:DescribeComputeEnvironments',
+];
+const EXPECTED_ACTIONS: Record<string, string[]> = {
+  rotateSecret: [
+    ...LOGS,
+    ...ROLLOUT,
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:UpdateSecretVersionStage',
+  ],
+  onSecretChanged: [...LOGS, ...ROLLOUT, 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sqs:SendMessage'],
+  submitJob: [
+    ...LOGS,
+    'secretsmanager:GetSecretValue',
+    'batch:RegisterJobDefinition',
+    'batch:TagResource',
+    'batch:SubmitJob',
+    'batch:DescribeJobDefinitions',
+    'iam:PassRole',
+  ],
+  getJob: [...LOGS, 'batch:DescribeJobs'],
+  cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
+  listRegistries: [...LOGS, 'secretsmanager:GetSecretValue'],
+};
+// Actions without resource-level permissions in IAM: only these may have Resource "*".
+const DESCRIBE_ONLY = new Set([
+  'ec2:DescribeLaunchTemplateVersions',
+  'batch:DescribeComputeEnvironments',
+  'batch:DescribeJobDefinitions',
+  'batch:DescribeJobs',
+]);
+
+// What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
+const ENVIRONMENT = [
+  'NODE_OPTIONS',
+  'POWERTOOLS_SERVICE_NAME',
+  'REGISTRY_SECRET_ARN',
+  'LAUNCH_TEMPLATE_ID',
+  'COMPUTE_ENVIRONMENTS',
+  'JOB_QUEUE',
+  'JOB_ROLE_ARN',
+  'ALLOWED_REGISTRIES',
+  'VERIFY_IMAGES',
+  'VERIFY_CREDENTIALS',
+  'UPDATE_TERMINATE_JOBS',
+  'UPDATE_JOB_TIMEOUT_MINUTES',
+  'KEEP_LAUNCH_TEMPLATE_VERSIONS',
+];
+
+describe('serverless package', () => {
+  it('runs every function on nodejs24.x, bundled one zip per function', () => {
+    const functions = ofType('AWS::Lambda::Function');
+    const zips = readdirSync(out).filter((file) => file.endsWith('.zip'));
+
+    expect(functions.map(([, fn]) => fn.Properties.Runtime)).toEqual(Array(6).fill('nodejs24.x'));
+    expect(zips.sort()).toEqual(Object.keys(EXPECTED_ACTIONS).map((key) => `${key}.zip`).sort());
+    for (const zip of zips) expect(statSync(join(out, zip)).size).toBeLessThan(500 * 1024);
+  });
+
+  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the four routes of SPEC §8', () => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
+
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual([
+      'DELETE /jobs/{jobId}',
+      'GET /jobs/{jobId}',
+      'GET /registries',
+      'POST /jobs',
+    ]);
+    for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
+  });
+
+  it('grants no wildcard action in any IAM policy', () => {
+    const statements = ofType('AWS::IAM::Role').flatMap(([name]) =>
+      resources[name]?.Properties.Policies ? statementsOf(name) : [],
+    );
+
+    expect(statements.length).toBeGreaterThan(10);
+    for (const statement of statements) {
+      for (const action of actions(statement)) expect(action).not.toMatch(/\*/);
+    }
+  });
+
+  it.each(Object.entries(EXPECTED_ACTIONS))('gives %s its own role with only the actions it calls', (key, expected) => {
+    const statements = statementsOf(roleOf(key));
+
+    expect(statements.flatMap(actions).sort()).toEqual([...new Set(expected)].sort().flatMap((action) =>
+      // batch:TagResource is granted on definitions and on the queue/job in two statements.
+      action === 'batch:TagResource' ? [action, action] : [action],
+    ));
+    for (const statement of statements) {
+      if (statement.Resource === '*') for (const action of actions(statement)) expect(DESCRIBE_ONLY).toContain(action);
+    }
+  });
+
+  it('uses a different role for every function', () => {
+    const roles = Object.keys(EXPECTED_ACTIONS).map(roleOf);
+
+    expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it('lets instances read only the registry secret beyond the ECS instance policy', () => {
+    const role = resources.InstanceRole;
+
+    expect(role?.Properties.ManagedPolicyArns).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role' },
+    ]);
+    expect(statementsOf('InstanceRole')).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { 'Fn::If': ['CreateSecret', { Ref: 'RegistrySecret' }, { Ref: 'ExistingSecretArn' }] },
+      },
+    ]);
+  });
+
+  it('creates a managed EC2 compute environment that can take infrastructure updates', () => {
+    const environment = resources.ComputeEnvironment;
+    const computeResources = environment?.Properties.ComputeResources as Record<string, Json>;
+
+    expect(environment?.Properties.Type).toBe('MANAGED');
+    expect(environment?.Properties.ServiceRole).toBeUndefined();
+    expect(environment?.Properties.ReplaceComputeEnvironment).toBe(false);
+    expect(computeResources.AllocationStrategy).toBe('BEST_FIT_PROGRESSIVE');
+    expect(computeResources.Type).toBe('EC2');
+    expect(computeResources.LaunchTemplate).toEqual({
+      LaunchTemplateId: { 'Fn::If': ['CreateLaunchTemplate', { Ref: 'LaunchTemplate' }, { Ref: 'ExistingLaunchTemplateId' }] },
+      Version: '$Default',
+    });
+  });
+
+  it('requires IMDSv2 with hop limit 1 and renders the initial user data from the secret ARN', () => {
+    const data = resources.LaunchTemplate?.Properties.LaunchTemplateData as Record<string, Json>;
+    const userData = data.UserData as { 'Fn::Base64': { 'Fn::Sub': [string, { SecretArn: Json }] } };
+    const [text, variables] = userData['Fn::Base64']['Fn::Sub'];
+
+    expect(data.MetadataOptions).toEqual({ HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' });
+    expect(text).toMatch(/^Content-Type: multipart\/mixed/m);
+    expect(text).toContain('${SecretArn}');
+    expect(text).not.toContain('placeholder');
+    // Fn::Sub substitutes only the ARN; every shell "${" is escaped.
+    expect(text.replaceAll('${!', '').match(/\$\{[^}]*\}/g)).toEqual(
+      Array(text.split('${SecretArn}').length - 1).fill('${SecretArn}'),
+    );
+    expect(variables.SecretArn).toEqual({ 'Fn::If': ['CreateSecret', { Ref: 'RegistrySecret' }, { Ref: 'ExistingSecretArn' }] });
+  });
+
+  it('routes secret change events to onSecretChanged with a retry policy and a dead-letter queue', () => {
+    const [[, rule] = []] = ofType('AWS::Events::Rule');
+    const [target] = rule?.Properties.Targets as Array<Record<string, Json>>;
+    const [[, invokeConfig] = []] = ofType('AWS::Lambda::EventInvokeConfig');
+
+    expect(rule?.Properties.EventPattern).toEqual({
+      source: ['aws.secretsmanager'],
+      $or: [
+        {
+          'detail-type': ['AWS API Call via CloudTrail'],
+          detail: { eventName: ['PutSecretValue', 'UpdateSecret', 'UpdateSecretVersionStage'] },
+        },
+        { 'detail-type': ['AWS Service Event via CloudTrail'], detail: { eventName: ['RotationSucceeded'] } },
+        { 'detail-type': ['Secret Label Updated'] },
+      ],
+    });
+    expect(target?.Arn).toEqual({ 'Fn::GetAtt': ['OnSecretChangedLambdaFunction', 'Arn'] });
+    expect(target?.RetryPolicy).toEqual({ MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 10 });
+    expect(target?.DeadLetterConfig).toEqual({ Arn: { 'Fn::GetAtt': ['SecretEventsDeadLetterQueue', 'Arn'] } });
+    expect(invokeConfig?.Properties).toMatchObject({
+      FunctionName: { Ref: 'OnSecretChangedLambdaFunction' },
+      MaximumRetryAttempts: 2,
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': ['SecretEventsDeadLetterQueue', 'Arn'] } } },
+    });
+  });
+
+  it('schedules rotation with rotateSecret, lets only Secrets Manager invoke it, and never rotates at deploy', () => {
+    const rotation = resources.RegistrySecretRotation?.Properties;
+    const permission = resources.RotateSecretInvokePermission?.Properties;
+
+    expect(rotation?.RotationLambdaARN).toEqual({ 'Fn::GetAtt': ['RotateSecretLambdaFunction', 'Arn'] });
+    expect(rotation?.RotateImmediatelyOnUpdate).toBe(false);
+    expect(rotation?.RotationRules).toEqual({ ScheduleExpression: { Ref: 'RotationSchedule' } });
+    expect(permission).toMatchObject({
+      Principal: 'secretsmanager.amazonaws.com',
+      FunctionName: { 'Fn::GetAtt': ['RotateSecretLambdaFunction', 'Arn'] },
+    });
+  });
+
+  it('creates the secret empty and holds no credential anywhere in the template', () => {
+    const secret = resources.RegistrySecret?.Properties;
+
+    expect(secret?.SecretString).toBeUndefined();
+    expect(secret?.GenerateSecretString).toBeUndefined();
+    expect(templateText).not.toMatch(/"(SecretString|Password|password|ECS_ENGINE_AUTH_DATA)"\s*:/);
+    expect(templateText).not.toMatch(/dckr_pat_|ghp_|glpat-|AKIA[0-9A-Z]{16}/);
+    for (const [, fn] of ofType('AWS::Lambda::Function')) {
+      const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+      for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
+    }
+  });
+});
