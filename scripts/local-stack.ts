@@ -13,7 +13,11 @@ import {
   CreateRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  RotateSecretCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
 import { waitFor } from './servers/processes';
@@ -73,16 +77,29 @@ async function main(): Promise<void> {
     console.log(`moto (AWS emulator)        ${moto.endpoint}`);
 
     const user: RegistryUser = { username: 'local', password: randomBytes(12).toString('base64url') };
-    const nextUser: RegistryUser = { username: 'local-rotated', password: randomBytes(12).toString('base64url') };
+    const nextUser: RegistryUser = {
+      username: 'local-rotated',
+      password: randomBytes(12).toString('base64url'),
+    };
     const registry = await startRegistry(
       { kind: 'htpasswd', users: [user, nextUser] },
       { port: port('BRG_REGISTRY_PORT', 5000) },
     );
     stops.push(registry.stop);
     await pushImage(registry.url, 'samples/hello', 'latest', basicAuth(user));
-    console.log(`registry (htpasswd auth)   ${registry.url}  (sample image ${registry.host}/samples/hello:latest)`);
+    console.log(
+      `registry (htpasswd auth)   ${registry.url}  (sample image ${registry.host}/samples/hello:latest)`,
+    );
 
-    const stack = await provision(moto.endpoint, registry.url, registry.host, user, nextUser, httpPort, lambdaPort);
+    const stack = await provision(
+      moto.endpoint,
+      registry.url,
+      registry.host,
+      user,
+      nextUser,
+      httpPort,
+      lambdaPort,
+    );
     mkdirSync(join(root, '.local'), { recursive: true });
     writeFileSync(join(root, '.local', 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
 
@@ -106,8 +123,10 @@ async function main(): Promise<void> {
         void stopAll(1);
       }
     });
-    await waitFor(async () => (await fetch(`${stack.apiUrl}/registries`)).status === 200, 120_000, () =>
-      'serverless-offline did not answer GET /registries',
+    await waitFor(
+      async () => (await fetch(`${stack.apiUrl}/registries`)).status === 200,
+      120_000,
+      () => 'serverless-offline did not answer GET /registries',
     );
     printUsage(stack);
   } catch (error) {
@@ -137,15 +156,25 @@ async function provision(
       SecretString: JSON.stringify({ registries: [{ registry_url: registryUrl, ...user }] }),
     }),
   );
-  if (!secret.ARN || !secret.VersionId) throw new Error('moto returned no secret ARN');
+  if (!secret.ARN) throw new Error('moto returned no secret ARN');
+  // Rotation must be enabled for rotateSecret's checks. Without a Lambda ARN moto only records the
+  // schedule; RotateImmediately=false keeps the value and makes it a new AWSCURRENT version.
+  const rotated = await secrets.send(
+    new RotateSecretCommand({
+      SecretId: secret.ARN,
+      RotationRules: { AutomaticallyAfterDays: 30 },
+      RotateImmediately: false,
+    }),
+  );
+  if (!rotated.VersionId) throw new Error('moto returned no secret version');
   const launchTemplate = await ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: NAME,
-      VersionDescription: `secret version ${secret.VersionId}`,
+      VersionDescription: `secret version ${rotated.VersionId}`,
       LaunchTemplateData: {
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         UserData: Buffer.from(
-          renderUserData({ secretArn: secret.ARN, secretVersion: { versionId: secret.VersionId } }),
+          renderUserData({ secretArn: secret.ARN, secretVersion: { versionId: rotated.VersionId } }),
         ).toString('base64'),
       },
     }),
@@ -165,9 +194,21 @@ async function provision(
       AssumeRolePolicyDocument: assume('batch.amazonaws.com'),
     }),
   );
-  await iam.send(new CreateRoleCommand({ RoleName: `${NAME}-instance`, AssumeRolePolicyDocument: assume('ec2.amazonaws.com') }));
-  const profile = await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: `${NAME}-instance` }));
-  await iam.send(new AddRoleToInstanceProfileCommand({ InstanceProfileName: `${NAME}-instance`, RoleName: `${NAME}-instance` }));
+  await iam.send(
+    new CreateRoleCommand({
+      RoleName: `${NAME}-instance`,
+      AssumeRolePolicyDocument: assume('ec2.amazonaws.com'),
+    }),
+  );
+  const profile = await iam.send(
+    new CreateInstanceProfileCommand({ InstanceProfileName: `${NAME}-instance` }),
+  );
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({
+      InstanceProfileName: `${NAME}-instance`,
+      RoleName: `${NAME}-instance`,
+    }),
+  );
 
   const environment = await batch.send(
     new CreateComputeEnvironmentCommand({
@@ -196,8 +237,11 @@ async function provision(
       computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
     }),
   );
-  if (!environment.computeEnvironmentArn || !queue.jobQueueArn) throw new Error('moto returned no Batch ARNs');
-  console.log(`provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue`);
+  if (!environment.computeEnvironmentArn || !queue.jobQueueArn)
+    throw new Error('moto returned no Batch ARNs');
+  console.log(
+    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue`,
+  );
   return {
     apiUrl: `http://127.0.0.1:${httpPort}`,
     lambdaUrl: `http://127.0.0.1:${lambdaPort}`,

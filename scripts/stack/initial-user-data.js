@@ -1,4 +1,3 @@
-'use strict';
 // Serverless plugin: gives the stack's launch template its first user data, rendered by the same
 // renderer the rollout uses (lib/rollout/user-data.ts), reading the secret's AWSCURRENT version.
 // The secret's ARN is only known to CloudFormation, so the rendered text goes through Fn::Sub
@@ -8,7 +7,8 @@ const { mkdtempSync, rmSync } = require('node:fs');
 const { tmpdir } = require('node:os');
 const { join } = require('node:path');
 
-const PLACEHOLDER_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:initial-user-data-placeholder-AbCdEf';
+const PLACEHOLDER_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:initial-user-data-placeholder-AbCdEf';
 
 function loadRenderer(serviceDir) {
   const dir = mkdtempSync(join(tmpdir(), 'brg-user-data-'));
@@ -48,9 +48,13 @@ class InitialUserDataPlugin {
     const service = this.serverless.service;
     const resources = service.provider.compiledCloudFormationTemplate.Resources;
     const launchTemplate = resources.LaunchTemplate;
-    if (!launchTemplate) throw new Error('serverless.yml has no LaunchTemplate resource for the initial user data');
+    if (!launchTemplate)
+      throw new Error('serverless.yml has no LaunchTemplate resource for the initial user data');
     const secretArn = service.custom.ref.secretArn;
-    launchTemplate.Properties.LaunchTemplateData.UserData = initialUserData(this.serverless.serviceDir, secretArn);
+    launchTemplate.Properties.LaunchTemplateData.UserData = initialUserData(
+      this.serverless.serviceDir,
+      secretArn,
+    );
   }
 }
 

@@ -1,0 +1,69 @@
+import { spawn } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { freePort, waitFor } from '../../scripts/servers/processes';
+
+// `npm start` as a user runs it: the local stack comes up, answers HTTP, and Ctrl-C (SIGINT)
+// stops every process it started.
+
+const root = join(__dirname, '..', '..');
+
+const listening = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+
+describe('npm start', () => {
+  it('serves the API backed by moto and a real registry, then stops everything on SIGINT', async () => {
+    const ports = {
+      BRG_HTTP_PORT: await freePort(),
+      BRG_LAMBDA_PORT: await freePort(),
+      BRG_MOTO_PORT: await freePort(),
+      BRG_REGISTRY_PORT: await freePort(),
+    };
+    const child = spawn('npm', ['start'], {
+      cwd: root,
+      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await waitFor(async () => output.includes('The gateway is up'), 150_000, () => `npm start output:\n${output}`);
+      const api = `http://127.0.0.1:${ports.BRG_HTTP_PORT}`;
+      const registries = await fetch(`${api}/registries`);
+      const submitted = await fetch(`${api}/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image: `127.0.0.1:${ports.BRG_REGISTRY_PORT}/samples/hello:latest`, command: ['echo', 'hi'] }),
+      });
+      const job = (await submitted.json()) as { jobId: string };
+      const readBack = await fetch(`${api}/jobs/${job.jobId}`);
+
+      expect(registries.status).toBe(200);
+      expect(await registries.json()).toEqual({ registries: [`127.0.0.1:${ports.BRG_REGISTRY_PORT}`] });
+      expect(submitted.status).toBe(202);
+      expect(readBack.status).toBe(200);
+      expect(output).toContain('npm run local:rotate');
+    } finally {
+      if (child.pid) process.kill(-child.pid, 'SIGINT');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+    }
+
+    expect(child.exitCode ?? child.signalCode).not.toBeNull();
+    expect(output).toContain('Stopped.');
+    for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
+  }, 240_000);
+});
