@@ -6,6 +6,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // endpoints (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_<SERVICE>) come from the SDK's own settings.
 // Retries stay at the SDK default (standard mode, 3 attempts): throttling is retried there
 // first; what still fails is mapped to 429 by the gateway or rethrown by event handlers.
-export const batch = new BatchClient({});
-export const ec2 = new EC2Client({});
-export const secretsManager = new SecretsManagerClient({});
+// `@__PURE__` lets the bundler drop a client (and its whole SDK package) that a function never uses.
+export const batch = /* @__PURE__ */ new BatchClient({});
+export const ec2 = /* @__PURE__ */ new EC2Client({});
+export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});

@@ -15,6 +15,8 @@ command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
 command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
 [ -x /usr/bin/aws ] || missing+=(awscli)
+command -v jq >/dev/null 2>&1 || missing+=(jq)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "prereqs: installing ${missing[*]} (Debian packages)"

@@ -41,13 +41,20 @@ describe('npm start', () => {
     });
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
     try {
-      await waitFor(async () => output.includes('The gateway is up'), 150_000, () => `npm start output:\n${output}`);
+      await waitFor(
+        async () => output.includes('The gateway is up'),
+        150_000,
+        () => `npm start output:\n${output}`,
+      );
       const api = `http://127.0.0.1:${ports.BRG_HTTP_PORT}`;
       const registries = await fetch(`${api}/registries`);
       const submitted = await fetch(`${api}/jobs`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ image: `127.0.0.1:${ports.BRG_REGISTRY_PORT}/samples/hello:latest`, command: ['echo', 'hi'] }),
+        body: JSON.stringify({
+          image: `127.0.0.1:${ports.BRG_REGISTRY_PORT}/samples/hello:latest`,
+          command: ['echo', 'hi'],
+        }),
       });
       const job = (await submitted.json()) as { jobId: string };
       const readBack = await fetch(`${api}/jobs/${job.jobId}`);
