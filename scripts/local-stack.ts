@@ -6,7 +6,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BatchClient, CreateComputeEnvironmentCommand, CreateJobQueueCommand } from '@aws-sdk/client-batch';
-import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateLaunchTemplateCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
 import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
@@ -210,6 +216,15 @@ async function provision(
     }),
   );
 
+  // moto checks the network exists, as Batch does.
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
+  const vpcId = vpc.Vpc?.VpcId;
+  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.42.1.0/24' }));
+  const group = await ec2.send(
+    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: NAME, Description: 'local Batch instances' }),
+  );
+  if (!subnet.Subnet?.SubnetId || !group.GroupId) throw new Error('moto returned no subnet or security group');
+
   const environment = await batch.send(
     new CreateComputeEnvironmentCommand({
       computeEnvironmentName: NAME,
@@ -222,8 +237,8 @@ async function provision(
         minvCpus: 0,
         maxvCpus: 16,
         instanceTypes: ['optimal'],
-        subnets: ['subnet-local'],
-        securityGroupIds: ['sg-local'],
+        subnets: [subnet.Subnet.SubnetId],
+        securityGroupIds: [group.GroupId],
         instanceRole: profile.InstanceProfile?.Arn,
         launchTemplate: { launchTemplateId, version: '$Default' },
       },

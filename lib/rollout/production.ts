@@ -1,0 +1,30 @@
+import { batch, ec2, secretsManager } from '../aws-clients';
+import type { Config } from '../config';
+import { logger } from '../logger';
+import type { CredentialVerifier } from './credentials';
+import { type RolloutSummary, type RolloutTarget, rollout } from './rollout';
+import { renderUserData } from './user-data';
+
+/**
+ * The rollout bound to the shared AWS clients, the logger, the user data renderer and real
+ * sleeps: what both event handlers run.
+ */
+export function productionRollout(
+  config: Config,
+  verifier: CredentialVerifier,
+): (target: RolloutTarget) => Promise<RolloutSummary> {
+  return (target) =>
+    rollout(
+      {
+        ec2,
+        batch,
+        secretsManager,
+        verifier,
+        renderUserData,
+        settings: config,
+        logger,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      },
+      target,
+    );
+}

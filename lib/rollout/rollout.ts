@@ -1,0 +1,305 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { BatchClient, ComputeEnvironmentDetail } from '@aws-sdk/client-batch';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Config } from '../config';
+import { describeError } from '../errors';
+import { readRegistrySecret } from '../registry/secret-store';
+import {
+  type ComputeEnvironmentOutcome,
+  describeComputeEnvironments,
+  isComputeEnvironment,
+  type LaunchTemplateTarget,
+  planComputeEnvironment,
+  type UpdatePolicySettings,
+  updateComputeEnvironment,
+  versionsInUse,
+} from './compute-environments';
+import { type CredentialVerifier, verifyRegistryCredentials } from './credentials';
+import {
+  createLaunchTemplateVersion,
+  defaultVersionOf,
+  deleteLaunchTemplateVersions,
+  describeLaunchTemplate,
+  findVersionFor,
+  type LaunchTemplateState,
+  setDefaultVersion,
+} from './launch-template';
+import { planPrune } from './prune';
+import type { UserDataInput } from './user-data';
+
+/** The configuration the rollout reads (SPEC §5). */
+export type RolloutSettings = Pick<
+  Config,
+  | 'launchTemplateId'
+  | 'computeEnvironments'
+  | 'verifyCredentials'
+  | 'updateTerminateJobs'
+  | 'updateJobTimeoutMinutes'
+  | 'keepLaunchTemplateVersions'
+>;
+
+/** Bounded exponential back-off while a compute environment is UPDATING. */
+export interface BackoffSettings {
+  /** How many times to re-check before giving up. */
+  readonly attempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** About 2.5 minutes in all: 5, 10, 20, 40, 40, 40 seconds. */
+export const DEFAULT_BACKOFF: BackoffSettings = { attempts: 6, initialDelayMs: 5000, maxDelayMs: 40000 };
+
+/** The structured logger, as far as the rollout and rotation use it. */
+export type LogSink = Pick<Logger, 'info' | 'warn'>;
+
+export interface RolloutDeps {
+  readonly ec2: EC2Client;
+  readonly batch: BatchClient;
+  readonly secretsManager: SecretsManagerClient;
+  readonly verifier: CredentialVerifier;
+  readonly renderUserData: (input: UserDataInput) => string;
+  readonly settings: RolloutSettings;
+  readonly logger: LogSink;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly backoff?: BackoffSettings;
+}
+
+/** The secret version to roll out. `secretArn` is the full ARN (the user data names it). */
+export interface RolloutTarget {
+  readonly secretArn: string;
+  readonly secretVersionId: string;
+}
+
+export interface ComputeEnvironmentResult {
+  readonly computeEnvironment: string;
+  readonly outcome: ComputeEnvironmentOutcome;
+}
+
+export interface RolloutSummary {
+  readonly secretVersionId: string;
+  readonly launchTemplateId: string;
+  readonly launchTemplateVersion: number;
+  /** False when a version for this secret version already existed and was reused. */
+  readonly createdLaunchTemplateVersion: boolean;
+  readonly computeEnvironments: readonly ComputeEnvironmentResult[];
+  readonly prunedVersions: readonly number[];
+}
+
+/** At least one compute environment was refused or failed; the summary says which and why. */
+export class RolloutError extends Error {
+  override readonly name = 'RolloutError';
+  readonly summary: RolloutSummary;
+
+  constructor(summary: RolloutSummary) {
+    const problems = summary.computeEnvironments
+      .filter((result) => result.outcome.kind === 'refused' || result.outcome.kind === 'failed')
+      .map((result) => {
+        const outcome = result.outcome;
+        return `${result.computeEnvironment} ${outcome.kind}: ${'reason' in outcome ? outcome.reason : ''}`;
+      });
+    super(
+      `Rollout of secret version ${summary.secretVersionId} (launch template ${summary.launchTemplateId} version ${summary.launchTemplateVersion}) is incomplete: ${problems.join('; ')}`,
+    );
+    this.summary = summary;
+  }
+}
+
+/**
+ * Rolls secret version V out to the fleet (SPEC §6), idempotently:
+ * 1. reads V (GetSecretValue by VersionId), validates it and, unless VERIFY_CREDENTIALS=false, logs
+ *    in to every registry — a failure throws CredentialCheckError before anything changes;
+ * 2. reuses the launch template version whose description names V, or creates it from the
+ *    default version with the rendered user data and a ClientToken derived from V, then makes it
+ *    the default;
+ * 3. updates every configured compute environment to that version, concurrently;
+ * 4. deletes old versions beyond KEEP_LAUNCH_TEMPLATE_VERSIONS (failures are warnings);
+ * 5. logs one summary, and throws RolloutError if any compute environment was refused or failed,
+ *    so the trigger retries (the retry reuses the version).
+ */
+export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise<RolloutSummary> {
+  const { settings, logger } = deps;
+  const { secretVersionId } = target;
+
+  const secret = await readRegistrySecret(deps.secretsManager, target.secretArn, {
+    versionId: secretVersionId,
+  });
+  if (settings.verifyCredentials) {
+    await verifyRegistryCredentials(deps.verifier, secret.credentials);
+  } else {
+    logger.warn('registry logins skipped (VERIFY_CREDENTIALS=false)', { secretVersionId });
+  }
+
+  const state = await describeLaunchTemplate(deps.ec2, settings.launchTemplateId);
+  const { versionNumber, created } = await publishVersion(deps, state, target);
+  const launchTarget: LaunchTemplateTarget = {
+    launchTemplateId: settings.launchTemplateId,
+    launchTemplateName: state.launchTemplateName,
+    versionNumber,
+  };
+
+  const described = await describeComputeEnvironments(deps.batch, settings.computeEnvironments);
+  const policy: UpdatePolicySettings = {
+    terminateJobsOnUpdate: settings.updateTerminateJobs,
+    jobExecutionTimeoutMinutes: settings.updateJobTimeoutMinutes,
+  };
+  const settled = await Promise.allSettled(
+    settings.computeEnvironments.map((name) =>
+      rollOutTo(
+        deps,
+        name,
+        described.find((detail) => isComputeEnvironment(detail, name)),
+        launchTarget,
+        policy,
+      ),
+    ),
+  );
+  const computeEnvironments: ComputeEnvironmentResult[] = settled.map((result, index) => ({
+    computeEnvironment: settings.computeEnvironments[index] ?? `entry ${index + 1}`,
+    outcome:
+      result.status === 'fulfilled' ? result.value : { kind: 'failed', reason: describeError(result.reason) },
+  }));
+
+  const prunedVersions = await prune(deps, launchTarget, described);
+
+  const summary: RolloutSummary = {
+    secretVersionId,
+    launchTemplateId: settings.launchTemplateId,
+    launchTemplateVersion: versionNumber,
+    createdLaunchTemplateVersion: created,
+    computeEnvironments,
+    prunedVersions,
+  };
+  logger.info('rollout summary', {
+    secretVersionId,
+    launchTemplateId: summary.launchTemplateId,
+    launchTemplateVersion: versionNumber,
+    createdLaunchTemplateVersion: created,
+    computeEnvironments: computeEnvironments.map((result) => ({
+      computeEnvironment: result.computeEnvironment,
+      ...result.outcome,
+    })),
+    prunedVersions,
+  });
+  if (
+    computeEnvironments.some(
+      (result) => result.outcome.kind === 'refused' || result.outcome.kind === 'failed',
+    )
+  ) {
+    throw new RolloutError(summary);
+  }
+  return summary;
+}
+
+async function publishVersion(
+  deps: RolloutDeps,
+  state: LaunchTemplateState,
+  target: RolloutTarget,
+): Promise<{ versionNumber: number; created: boolean }> {
+  const launchTemplateId = deps.settings.launchTemplateId;
+  const existing = findVersionFor(state, target.secretVersionId);
+  let versionNumber: number;
+  let created = false;
+  if (existing) {
+    versionNumber = existing.versionNumber;
+  } else {
+    const userData = deps.renderUserData({
+      secretArn: target.secretArn,
+      secretVersion: { versionId: target.secretVersionId },
+    });
+    versionNumber = await createLaunchTemplateVersion(deps.ec2, {
+      launchTemplateId,
+      sourceVersion: defaultVersionOf(state),
+      secretVersionId: target.secretVersionId,
+      userData,
+    });
+    created = true;
+    deps.logger.info('launch template version created', {
+      launchTemplateId,
+      launchTemplateVersion: versionNumber,
+      secretVersionId: target.secretVersionId,
+    });
+  }
+  const isDefault = state.versions.some(
+    (version) => version.isDefault && version.versionNumber === versionNumber,
+  );
+  if (!isDefault) await setDefaultVersion(deps.ec2, launchTemplateId, versionNumber);
+  return { versionNumber, created };
+}
+
+async function rollOutTo(
+  deps: RolloutDeps,
+  name: string,
+  initial: ComputeEnvironmentDetail | undefined,
+  target: LaunchTemplateTarget,
+  policy: UpdatePolicySettings,
+): Promise<ComputeEnvironmentOutcome> {
+  const backoff = deps.backoff ?? DEFAULT_BACKOFF;
+  let detail = initial;
+  for (let check = 0; ; check += 1) {
+    if (!detail) return { kind: 'failed', reason: 'no such compute environment' };
+    const action = planComputeEnvironment(detail, target, policy);
+    switch (action.kind) {
+      case 'update':
+        await updateComputeEnvironment(deps.batch, action.request);
+        return { kind: 'updated' };
+      case 'skip':
+        return { kind: 'skipped', reason: action.reason };
+      case 'refuse':
+        return { kind: 'refused', reason: action.reason };
+      case 'fail':
+        return { kind: 'failed', reason: action.reason };
+      case 'wait': {
+        if (check >= backoff.attempts) {
+          return { kind: 'failed', reason: `${action.reason} after ${check} checks; giving up for now` };
+        }
+        const delay = Math.min(backoff.initialDelayMs * 2 ** check, backoff.maxDelayMs);
+        deps.logger.info('waiting for compute environment', {
+          computeEnvironment: name,
+          reason: action.reason,
+          delayMs: delay,
+        });
+        await deps.sleep(delay);
+        [detail] = await describeComputeEnvironments(deps.batch, [name]);
+      }
+    }
+  }
+}
+
+async function prune(
+  deps: RolloutDeps,
+  target: LaunchTemplateTarget,
+  describedBefore: readonly ComputeEnvironmentDetail[],
+): Promise<number[]> {
+  const launchTemplateId = target.launchTemplateId;
+  try {
+    // Every compute environment in the account counts, not just the configured ones; the
+    // configured ones as described before their update, too (their instances still use it).
+    const all = await describeComputeEnvironments(deps.batch);
+    const inUse = versionsInUse([...describedBefore, ...all], target);
+    const state = await describeLaunchTemplate(deps.ec2, launchTemplateId);
+    const doomed = planPrune({
+      versions: state.versions,
+      keep: deps.settings.keepLaunchTemplateVersions,
+      rolledOut: target.versionNumber,
+      inUse,
+    });
+    if (doomed.length === 0) return [];
+    const { deleted, undeleted } = await deleteLaunchTemplateVersions(deps.ec2, launchTemplateId, doomed);
+    for (const failure of undeleted) {
+      deps.logger.warn('launch template version not deleted', {
+        launchTemplateId,
+        launchTemplateVersion: failure.versionNumber,
+        code: failure.code,
+        error: failure.message,
+      });
+    }
+    return deleted.sort((a, b) => a - b);
+  } catch (error) {
+    deps.logger.warn('pruning launch template versions failed; the rollout itself succeeded', {
+      launchTemplateId,
+      error: describeError(error),
+    });
+    return [];
+  }
+}

@@ -1,0 +1,140 @@
+import {
+  DescribeSecretCommand,
+  type SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { z } from 'zod';
+import { readRegistrySecret } from '../registry/secret-store';
+import { type CredentialVerifier, verifyRegistryCredentials } from '../rollout/credentials';
+import type { LogSink, RolloutTarget } from '../rollout/rollout';
+import type { CredentialIssuer } from './credential-issuer';
+import { refersToSecret } from './on-secret-changed';
+
+export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
+export type RotationStep = (typeof ROTATION_STEPS)[number];
+
+/** The event Secrets Manager sends a rotation function. */
+export const rotationEventSchema = z.object({
+  SecretId: z.string().min(1),
+  ClientRequestToken: z.string().min(1),
+  Step: z.enum(ROTATION_STEPS),
+  RotationToken: z.string().min(1).optional(),
+});
+export type RotationEvent = z.infer<typeof rotationEventSchema>;
+
+/** A rotation check failed (not enabled, unknown version, not pending) or the event is malformed. */
+export class RotationError extends Error {
+  override readonly name = 'RotationError';
+}
+
+/** Parses a rotation event; throws RotationError naming the fields that are wrong. */
+export function parseRotationEvent(event: unknown): RotationEvent {
+  const parsed = rotationEventSchema.safeParse(event);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(event)');
+    throw new RotationError(`Not a Secrets Manager rotation event: check ${[...new Set(fields)].join(', ')}`);
+  }
+  return parsed.data;
+}
+
+export interface RotationDeps {
+  readonly secretsManager: SecretsManagerClient;
+  /** REGISTRY_SECRET_ARN: the only secret this function rotates (the fleet's user data reads it). */
+  readonly secretId: string;
+  readonly issuer: CredentialIssuer;
+  readonly verifier: CredentialVerifier;
+  /** VERIFY_CREDENTIALS: when false, testSecret checks the value's shape only. */
+  readonly verifyCredentials: boolean;
+  /** Rolls a secret version out to the fleet (lib/rollout/rollout.ts, deps bound). */
+  readonly rollout: (target: RolloutTarget) => Promise<unknown>;
+  readonly logger: LogSink;
+}
+
+export type RotationResult = 'done' | 'already-current';
+
+/**
+ * One step of the Secrets Manager rotation contract, safe to repeat. First the standard checks
+ * (DescribeSecret): the secret is the configured one, rotation enabled, the token is a version of the secret, a token already
+ * AWSCURRENT means done, otherwise it must be AWSPENDING. Then:
+ * - createSecret: the credential issuer makes sure a valid value is pending under the token;
+ * - setSecret: nothing (a registry's credentials are issued by its owner, not changed here);
+ * - testSecret: logs in to every registry with the pending credentials (CredentialCheckError);
+ * - finishSecret: rolls the pending version out, then moves AWSCURRENT to it
+ *   (UpdateSecretVersionStage with RemoveFromVersionId), so a failed rollout changes nothing.
+ * Throws RotationError when a check fails; other errors pass through for Secrets Manager to retry.
+ */
+export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Promise<RotationResult> {
+  const token = event.ClientRequestToken;
+  const described = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: event.SecretId }));
+  const secretArn = described.ARN ?? event.SecretId;
+  const log = { secretArn, secretVersionId: token, step: event.Step };
+  const identity = { arn: secretArn, name: described.Name ?? '', configured: secretArn };
+  if (!refersToSecret(deps.secretId, identity)) {
+    throw new RotationError(`This function rotates ${deps.secretId} only, not ${secretArn}`);
+  }
+  if (described.RotationEnabled !== true) {
+    throw new RotationError(`Secret ${secretArn} is not enabled for rotation`);
+  }
+  const versions = described.VersionIdsToStages ?? {};
+  const stages = versions[token];
+  if (stages === undefined) {
+    throw new RotationError(`Version ${token} is not a version of secret ${secretArn}`);
+  }
+  if (stages.includes('AWSCURRENT')) {
+    deps.logger.info('rotation step skipped: the version is already AWSCURRENT', log);
+    return 'already-current';
+  }
+  if (!stages.includes('AWSPENDING')) {
+    throw new RotationError(`Version ${token} of secret ${secretArn} is not AWSPENDING`);
+  }
+
+  switch (event.Step) {
+    case 'createSecret': {
+      const credentials = await deps.issuer.ensurePending({
+        secretArn,
+        token,
+        rotationToken: event.RotationToken,
+      });
+      deps.logger.info('pending version ready', {
+        ...log,
+        registries: credentials.map((c) => c.registry.name),
+      });
+      break;
+    }
+    case 'setSecret':
+      deps.logger.info(
+        'nothing to set: registry credentials are issued by the registry, not by rotation',
+        log,
+      );
+      break;
+    case 'testSecret': {
+      const pending = await readRegistrySecret(deps.secretsManager, secretArn, { versionId: token });
+      const registries = pending.credentials.map((c) => c.registry.name);
+      if (deps.verifyCredentials) {
+        await verifyRegistryCredentials(deps.verifier, pending.credentials);
+        deps.logger.info('pending credentials accepted by every registry', { ...log, registries });
+      } else {
+        deps.logger.warn('registry logins skipped (VERIFY_CREDENTIALS=false); value is well-formed', {
+          ...log,
+          registries,
+        });
+      }
+      break;
+    }
+    case 'finishSecret': {
+      const current = Object.entries(versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+      await deps.rollout({ secretArn, secretVersionId: token });
+      await deps.secretsManager.send(
+        new UpdateSecretVersionStageCommand({
+          SecretId: secretArn,
+          VersionStage: 'AWSCURRENT',
+          MoveToVersionId: token,
+          ...(current !== undefined ? { RemoveFromVersionId: current } : {}),
+        }),
+      );
+      deps.logger.info('AWSCURRENT moved to the rolled-out version', { ...log, previousVersionId: current });
+      break;
+    }
+  }
+  return 'done';
+}

@@ -1,0 +1,308 @@
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  PutSecretValueCommand,
+  ResourceNotFoundException,
+  SecretsManagerClient,
+  UpdateSecretVersionStageCommand,
+} from '@aws-sdk/client-secrets-manager';
+import { mockClient } from 'aws-sdk-client-mock';
+import { RegistryError } from '../../../lib/registry/client';
+import { CredentialCheckError } from '../../../lib/rollout/credentials';
+import {
+  NothingStagedError,
+  StagedCredentialIssuer,
+  StagedValueError,
+} from '../../../lib/rotation/credential-issuer';
+import {
+  parseRotationEvent,
+  type RotationDeps,
+  RotationError,
+  type RotationEvent,
+  type RotationStep,
+  rotateSecret,
+} from '../../../lib/rotation/rotate-secret';
+import { loadEvent } from '../../fixtures/events/load';
+
+const secretsMock = mockClient(SecretsManagerClient);
+const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:batch-registry-credentials-AbC123';
+const CURRENT = '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13';
+const TOKEN = 'b7c1e4a2-3f5d-4e8a-9c21-6d0f2a4b8e11';
+const PENDING_PASSWORD = 'pending-LEAK-CANARY-91c2';
+const PENDING_VALUE = JSON.stringify({
+  username: 'bot',
+  password: PENDING_PASSWORD,
+  registry_url: 'http://127.0.0.1:5000',
+});
+
+/** Secrets Manager as a rotation sees it: versions with stages, staged values, stage moves. */
+function installSecret(options: { rotationEnabled?: boolean; staged?: string | undefined } = {}) {
+  const stages: Record<string, string[]> = { [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] };
+  secretsMock.on(DescribeSecretCommand).callsFake(() => ({
+    ARN,
+    Name: 'batch-registry-credentials',
+    RotationEnabled: options.rotationEnabled ?? true,
+    RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:batch-registry-gateway-rotateSecret',
+    RotationRules: { AutomaticallyAfterDays: 30 },
+    VersionIdsToStages: structuredClone(stages),
+  }));
+  const staged = 'staged' in options ? options.staged : PENDING_VALUE;
+  secretsMock.on(GetSecretValueCommand).callsFake((input) => {
+    if (input.VersionId !== TOKEN || staged === undefined) {
+      throw new ResourceNotFoundException({
+        message: `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`,
+        $metadata: {},
+      });
+    }
+    return {
+      ARN,
+      Name: 'batch-registry-credentials',
+      VersionId: TOKEN,
+      SecretString: staged,
+      VersionStages: ['AWSPENDING'],
+    };
+  });
+  secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+    for (const labels of Object.values(stages)) {
+      const at = labels.indexOf('AWSCURRENT');
+      if (at >= 0) labels.splice(at, 1, 'AWSPREVIOUS');
+    }
+    stages[input.MoveToVersionId]?.push('AWSCURRENT');
+    return { ARN, Name: 'batch-registry-credentials' };
+  });
+  return stages;
+}
+
+function makeDeps(overrides: Partial<RotationDeps> = {}) {
+  const secretsManager = new SecretsManagerClient({ region: 'us-east-1' });
+  const logger = { info: jest.fn(), warn: jest.fn() };
+  const rollout = jest.fn().mockResolvedValue(undefined);
+  const login = jest.fn().mockResolvedValue(undefined);
+  const deps: RotationDeps = {
+    secretsManager,
+    secretId: 'batch-registry-credentials',
+    issuer: new StagedCredentialIssuer(secretsManager),
+    verifier: { login },
+    verifyCredentials: true,
+    rollout,
+    logger,
+    ...overrides,
+  };
+  return { deps, logger, rollout, login };
+}
+
+function step(Step: RotationStep): RotationEvent {
+  return parseRotationEvent({ ...loadEvent('rotationStep'), Step });
+}
+
+describe('rotateSecret', () => {
+  beforeEach(() => secretsMock.reset());
+
+  describe('standard checks', () => {
+    it('refuses to rotate a secret other than the configured one', async () => {
+      installSecret();
+      const { deps, rollout } = makeDeps({ secretId: 'payments-db' });
+
+      await expect(rotateSecret(deps, step('finishSecret'))).rejects.toThrow(
+        `This function rotates payments-db only, not ${ARN}`,
+      );
+      expect(rollout).not.toHaveBeenCalled();
+    });
+
+    it('fails when rotation is not enabled', async () => {
+      installSecret({ rotationEnabled: false });
+      const { deps } = makeDeps();
+
+      await expect(rotateSecret(deps, step('createSecret'))).rejects.toThrow(
+        `Secret ${ARN} is not enabled for rotation`,
+      );
+    });
+
+    it('fails when the token is not a version of the secret', async () => {
+      installSecret();
+      const { deps } = makeDeps();
+
+      await expect(
+        rotateSecret(deps, { ...step('createSecret'), ClientRequestToken: 'not-a-version' }),
+      ).rejects.toThrow(RotationError);
+    });
+
+    it('fails when the version is neither AWSCURRENT nor AWSPENDING', async () => {
+      const stages = installSecret();
+      stages[TOKEN] = ['AWSPREVIOUS'];
+      const { deps } = makeDeps();
+
+      await expect(rotateSecret(deps, step('testSecret'))).rejects.toThrow('is not AWSPENDING');
+    });
+
+    it.each<RotationStep>(['createSecret', 'setSecret', 'testSecret', 'finishSecret'])(
+      'treats %s of a version that is already AWSCURRENT as done',
+      async (name) => {
+        const stages = installSecret();
+        stages[TOKEN] = ['AWSCURRENT', 'AWSPENDING'];
+        stages[CURRENT] = ['AWSPREVIOUS'];
+        const { deps, rollout, login } = makeDeps();
+
+        const result = await rotateSecret(deps, step(name));
+
+        expect(result).toBe('already-current');
+        expect(rollout).not.toHaveBeenCalled();
+        expect(login).not.toHaveBeenCalled();
+        expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+      },
+    );
+  });
+
+  describe('createSecret', () => {
+    it('keeps the staged pending value, every time it is called', async () => {
+      installSecret();
+      const { deps } = makeDeps();
+
+      await rotateSecret(deps, step('createSecret'));
+      await rotateSecret(deps, step('createSecret'));
+
+      expect(secretsMock).toHaveReceivedCommandWith(GetSecretValueCommand, {
+        SecretId: ARN,
+        VersionId: TOKEN,
+        VersionStage: 'AWSPENDING',
+      });
+      expect(secretsMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    });
+
+    it('tells the operator how to stage a value when nothing is staged', async () => {
+      installSecret({ staged: undefined });
+      const { deps } = makeDeps();
+
+      const failure = rotateSecret(deps, step('createSecret'));
+
+      await expect(failure).rejects.toThrow(NothingStagedError);
+      await expect(failure).rejects.toThrow(
+        `aws secretsmanager put-secret-value --secret-id ${ARN} --client-request-token ${TOKEN} --version-stages AWSPENDING --secret-string file://registry-credentials.json`,
+      );
+    });
+
+    it('rejects a malformed staged value, naming the rule and not the value', async () => {
+      installSecret({ staged: JSON.stringify({ username: 'bot', password: '' }) });
+      const { deps } = makeDeps();
+
+      const failure = rotateSecret(deps, step('createSecret'));
+
+      await expect(failure).rejects.toThrow(StagedValueError);
+      await expect(failure).rejects.toThrow(/password/);
+    });
+  });
+
+  describe('setSecret', () => {
+    it('changes nothing, since registry credentials are issued by the registry', async () => {
+      installSecret();
+      const { deps, logger } = makeDeps();
+
+      await expect(rotateSecret(deps, step('setSecret'))).resolves.toBe('done');
+
+      expect(secretsMock).toHaveReceivedCommandTimes(DescribeSecretCommand, 1);
+      expect(secretsMock.calls()).toHaveLength(1);
+      expect(logger.info).toHaveBeenCalled();
+    });
+  });
+
+  describe('testSecret', () => {
+    it('logs in to every registry with the pending credentials, every time it is called', async () => {
+      installSecret();
+      const { deps, login } = makeDeps();
+
+      await rotateSecret(deps, step('testSecret'));
+      await rotateSecret(deps, step('testSecret'));
+
+      expect(login).toHaveBeenCalledTimes(2);
+      expect(login).toHaveBeenCalledWith(
+        expect.objectContaining({ name: '127.0.0.1:5000', scheme: 'http' }),
+        {
+          username: 'bot',
+          password: PENDING_PASSWORD,
+        },
+      );
+    });
+
+    it('fails naming the registry that refused the pending credentials', async () => {
+      installSecret();
+      const login = jest
+        .fn()
+        .mockRejectedValue(new RegistryError('unauthorized', '127.0.0.1:5000', 401, 'refused (HTTP 401)'));
+      const { deps, logger } = makeDeps({ verifier: { login } });
+
+      const failure = rotateSecret(deps, step('testSecret'));
+
+      await expect(failure).rejects.toThrow(CredentialCheckError);
+      await expect(failure).rejects.toThrow('127.0.0.1:5000 (HTTP 401: unauthorized)');
+      expect(JSON.stringify(logger.info.mock.calls)).not.toContain(PENDING_PASSWORD);
+    });
+
+    it('checks only the shape when VERIFY_CREDENTIALS is false', async () => {
+      installSecret();
+      const { deps, login, logger } = makeDeps({ verifyCredentials: false });
+
+      await rotateSecret(deps, step('testSecret'));
+
+      expect(login).not.toHaveBeenCalled();
+      expect(logger.warn).toHaveBeenCalled();
+    });
+  });
+
+  describe('finishSecret', () => {
+    it('rolls the pending version out, then moves AWSCURRENT to it; a repeat is a no-op', async () => {
+      const stages = installSecret();
+      const order: string[] = [];
+      const rollout = jest.fn(async () => {
+        order.push('rollout');
+      });
+      secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+        order.push('move');
+        stages[CURRENT] = ['AWSPREVIOUS'];
+        stages[input.MoveToVersionId] = ['AWSCURRENT', 'AWSPENDING'];
+        return { ARN, Name: 'batch-registry-credentials' };
+      });
+      const { deps } = makeDeps({ rollout });
+
+      await rotateSecret(deps, step('finishSecret'));
+      const repeat = await rotateSecret(deps, step('finishSecret'));
+
+      expect(order).toEqual(['rollout', 'move']);
+      expect(rollout).toHaveBeenCalledWith({ secretArn: ARN, secretVersionId: TOKEN });
+      expect(secretsMock).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+        SecretId: ARN,
+        VersionStage: 'AWSCURRENT',
+        MoveToVersionId: TOKEN,
+        RemoveFromVersionId: CURRENT,
+      });
+      expect(repeat).toBe('already-current');
+      expect(secretsMock).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
+    });
+
+    it('leaves AWSCURRENT where it is when the rollout fails', async () => {
+      const stages = installSecret();
+      const rollout = jest.fn().mockRejectedValue(new Error('ce-legacy refused'));
+      const { deps } = makeDeps({ rollout });
+
+      await expect(rotateSecret(deps, step('finishSecret'))).rejects.toThrow('ce-legacy refused');
+
+      expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+      expect(stages[CURRENT]).toEqual(['AWSCURRENT']);
+    });
+  });
+
+  describe('parseRotationEvent', () => {
+    it('accepts the event Secrets Manager sends', () => {
+      expect(parseRotationEvent(loadEvent('rotationStep'))).toEqual({
+        SecretId: ARN,
+        ClientRequestToken: TOKEN,
+        Step: 'createSecret',
+      });
+    });
+
+    it('rejects an unknown step, naming the field', () => {
+      expect(() => parseRotationEvent({ ...loadEvent('rotationStep'), Step: 'rollbackSecret' })).toThrow(
+        'Not a Secrets Manager rotation event: check Step',
+      );
+    });
+  });
+});
