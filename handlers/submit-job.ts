@@ -1,0 +1,28 @@
+import { batch, secretsManager } from '../lib/aws-clients';
+import { loadConfig } from '../lib/config';
+import { httpHandler, json, readJsonBody } from '../lib/http';
+import { callerArn, withRetryAfter } from '../lib/jobs/http';
+import { ImageAccess } from '../lib/jobs/image-access';
+import { JobDefinitions } from '../lib/jobs/job-definitions';
+import { JobSubmitter } from '../lib/jobs/submit';
+import { RegistryClient } from '../lib/registry/client';
+import { CurrentSecretCache } from '../lib/registry/secret-store';
+
+const config = loadConfig(process.env, ['gateway']);
+
+/** Lives as long as the container: the secret, manifest checks and job definitions stay cached. */
+export const submitter = new JobSubmitter({
+  batch,
+  jobQueue: config.jobQueue,
+  imageAccess: new ImageAccess(
+    new CurrentSecretCache(secretsManager, config.registrySecretArn, config.secretCacheSeconds),
+    new RegistryClient({ timeoutMs: config.registryTimeoutMs }),
+    config,
+  ),
+  jobDefinitions: new JobDefinitions(batch, { jobRoleArn: config.jobRoleArn }),
+});
+
+/** `POST /jobs` (SPEC §8). */
+export const handler = withRetryAfter(
+  httpHandler(async (event) => json(202, await submitter.submit(readJsonBody(event), callerArn(event)))),
+);

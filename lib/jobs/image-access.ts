@@ -1,0 +1,171 @@
+import { HttpError } from '../errors';
+import { type BasicCredentials, RegistryError } from '../registry/client';
+import type { ImageReference } from '../registry/reference';
+import type { RegistryName } from '../registry/registry-name';
+import { SecretFormatError } from '../registry/secret';
+import type { SecretVersion } from '../registry/secret-store';
+import { awsFailure } from './aws-errors';
+
+/** Where the current registry credentials come from (CurrentSecretCache in production). */
+export interface SecretSource {
+  get(): Promise<SecretVersion>;
+  invalidate?(): void;
+}
+
+/** The registry call the gateway makes (RegistryClient in production). */
+export interface ManifestChecker {
+  manifestExists(
+    registry: RegistryName,
+    repository: string,
+    reference: string,
+    credentials: BasicCredentials | undefined,
+  ): Promise<boolean>;
+}
+
+export interface ImageAccessSettings {
+  readonly allowedRegistries: readonly RegistryName[];
+  readonly verifyImages: boolean;
+  /** How long a successful manifest check is reused; 0 turns the cache off. */
+  readonly imageCacheSeconds: number;
+}
+
+/** The registry an image comes from, and the credentials the gateway holds for it. */
+export interface ImageRegistry {
+  readonly registry: RegistryName;
+  readonly credentials: BasicCredentials | undefined;
+}
+
+/**
+ * Decides whether an image may be used: its registry must be in the secret or in
+ * ALLOWED_REGISTRIES (else HttpError 403), and with VERIFY_IMAGES its manifest must exist (else
+ * 422). A positive manifest check is reused for `imageCacheSeconds`. Registry failures become 502
+ * naming the registry; secret read failures 429 (throttled) or 502. No credential is ever quoted.
+ */
+export class ImageAccess {
+  private readonly verified = new Map<string, number>();
+
+  constructor(
+    private readonly secrets: SecretSource,
+    private readonly registry: ManifestChecker,
+    private readonly settings: ImageAccessSettings,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async check(image: ImageReference): Promise<ImageRegistry> {
+    const access = await this.registryFor(image);
+    if (this.settings.verifyImages) await this.verify(image, access);
+    return access;
+  }
+
+  /** Forgets every cached manifest check and the cached secret. */
+  clear(): void {
+    this.verified.clear();
+    this.secrets.invalidate?.();
+  }
+
+  private async registryFor(image: ImageReference): Promise<ImageRegistry> {
+    let secret: SecretVersion;
+    try {
+      secret = await this.secrets.get();
+    } catch (error) {
+      if (error instanceof SecretFormatError) {
+        throw new HttpError(502, 'Bad Gateway', 'The gateway cannot use its registry credentials.', {
+          cause: error,
+        });
+      }
+      throw awsFailure(error, 'The gateway could not read its registry credentials.');
+    }
+    const stored = secret.credentials.find((credential) => credential.registry.name === image.registry);
+    if (stored) {
+      return {
+        registry: stored.registry,
+        credentials: { username: stored.username, password: stored.password },
+      };
+    }
+    const allowed = this.settings.allowedRegistries.find((registry) => registry.name === image.registry);
+    if (allowed) return { registry: allowed, credentials: undefined };
+    throw new HttpError(
+      403,
+      'Forbidden',
+      `The registry ${image.registry} is not allowed: it is neither in the gateway's registry secret nor in ALLOWED_REGISTRIES.`,
+    );
+  }
+
+  private async verify(image: ImageReference, access: ImageRegistry): Promise<void> {
+    const checkedAt = this.verified.get(image.normalised);
+    const ttlMs = this.settings.imageCacheSeconds * 1000;
+    if (checkedAt !== undefined && this.now() - checkedAt < ttlMs) return;
+    const reference = image.digest ?? image.tag ?? 'latest';
+    let exists: boolean;
+    try {
+      exists = await this.registry.manifestExists(
+        access.registry,
+        image.repository,
+        reference,
+        access.credentials,
+      );
+    } catch (error) {
+      throw registryFailure(error, image, access);
+    }
+    if (!exists) throw notFound(image);
+    if (ttlMs > 0) this.verified.set(image.normalised, this.now());
+  }
+}
+
+function notFound(image: ImageReference, cause?: unknown): HttpError {
+  return new HttpError(
+    422,
+    'Unprocessable Content',
+    `The image ${image.normalised} does not exist in the registry ${image.registry}.`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function registryFailure(error: unknown, image: ImageReference, access: ImageRegistry): HttpError {
+  if (!(error instanceof RegistryError)) {
+    return new HttpError(502, 'Bad Gateway', `The registry ${image.registry} could not be checked.`, {
+      cause: error,
+    });
+  }
+  switch (error.kind) {
+    case 'not-found':
+      return notFound(image, error);
+    case 'unauthorized':
+      // Without stored credentials, a registry that asks for them (Docker Hub does for a
+      // repository that is missing or private) has no such public image: the caller can fix that.
+      if (access.credentials === undefined) {
+        return new HttpError(
+          422,
+          'Unprocessable Content',
+          `The image ${image.normalised} does not exist in the registry ${image.registry} or is not public.`,
+          { cause: error },
+        );
+      }
+      return new HttpError(
+        502,
+        'Bad Gateway',
+        `The registry ${image.registry} rejected the gateway's stored credentials.`,
+        { cause: error },
+      );
+    case 'unreachable':
+      return new HttpError(502, 'Bad Gateway', `The registry ${image.registry} is unreachable.`, {
+        cause: error,
+      });
+    case 'tls':
+      return new HttpError(
+        502,
+        'Bad Gateway',
+        `The TLS connection to the registry ${image.registry} failed.`,
+        {
+          cause: error,
+        },
+      );
+    case 'unexpected-status':
+      return new HttpError(
+        502,
+        'Bad Gateway',
+        `The registry ${image.registry} answered with HTTP status ${error.status ?? 'unknown'}.`,
+        { cause: error },
+      );
+  }
+}

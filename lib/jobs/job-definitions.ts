@@ -1,0 +1,116 @@
+import {
+  type BatchClient,
+  DescribeJobDefinitionsCommand,
+  type JobDefinition,
+  RegisterJobDefinitionCommand,
+} from '@aws-sdk/client-batch';
+import { logger } from '../logger';
+import { awsFailure, callAws } from './aws-errors';
+import { jobDefinitionName } from './names';
+import { GATEWAY_TAG_PREFIX } from './schema';
+
+/** Tag on every managed job definition. */
+export const MANAGED_TAG_KEY = `${GATEWAY_TAG_PREFIX}managed`;
+/** Resources of a managed job definition; submissions override them. */
+export const DEFAULT_VCPUS = 1;
+export const DEFAULT_MEMORY_MIB = 2048;
+
+export interface ManagedJobDefinition {
+  readonly name: string;
+  /** `arn:...:job-definition/<name>:<revision>`; jobs are submitted with it. */
+  readonly arn: string;
+}
+
+export interface JobDefinitionSettings {
+  readonly jobRoleArn: string | undefined;
+}
+
+/**
+ * The managed job definitions of one container: one per normalised image, found by its
+ * deterministic name (DescribeJobDefinitions, ACTIVE) and registered (RegisterJobDefinition) only
+ * when no active revision has the same image and job role. Remembered, so the warm path makes no
+ * call. Throws HttpError 429 when AWS throttles, 502 otherwise.
+ */
+export class JobDefinitions {
+  private readonly known = new Map<string, ManagedJobDefinition>();
+
+  constructor(
+    private readonly batch: BatchClient,
+    private readonly settings: JobDefinitionSettings,
+  ) {}
+
+  async forImage(normalisedImage: string): Promise<ManagedJobDefinition> {
+    const remembered = this.known.get(normalisedImage);
+    if (remembered) return remembered;
+    const name = jobDefinitionName(normalisedImage);
+    const definition =
+      (await this.findActive(name, normalisedImage)) ?? (await this.register(name, normalisedImage));
+    this.known.set(normalisedImage, definition);
+    return definition;
+  }
+
+  /** Forgets every remembered definition (tests; a new container starts empty). */
+  clear(): void {
+    this.known.clear();
+  }
+
+  private async findActive(name: string, image: string): Promise<ManagedJobDefinition | undefined> {
+    const matching: JobDefinition[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await callAws(
+        () =>
+          this.batch.send(
+            new DescribeJobDefinitionsCommand({ jobDefinitionName: name, status: 'ACTIVE', nextToken }),
+          ),
+        'AWS Batch failed to look up the job definition.',
+      );
+      matching.push(...(page.jobDefinitions ?? []).filter((definition) => this.fits(definition, image)));
+      nextToken = page.nextToken;
+    } while (nextToken);
+    const newest = matching.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
+    if (!newest?.jobDefinitionArn) return undefined;
+    logger.debug('reusing job definition', { jobDefinition: newest.jobDefinitionArn });
+    return { name, arn: newest.jobDefinitionArn };
+  }
+
+  private fits(definition: JobDefinition, image: string): boolean {
+    return (
+      definition.status === 'ACTIVE' &&
+      definition.type === 'container' &&
+      definition.containerProperties?.image === image &&
+      definition.containerProperties.jobRoleArn === this.settings.jobRoleArn
+    );
+  }
+
+  private async register(name: string, image: string): Promise<ManagedJobDefinition> {
+    const registered = await callAws(
+      () =>
+        this.batch.send(
+          new RegisterJobDefinitionCommand({
+            jobDefinitionName: name,
+            type: 'container',
+            platformCapabilities: ['EC2'],
+            containerProperties: {
+              image,
+              resourceRequirements: [
+                { type: 'VCPU', value: String(DEFAULT_VCPUS) },
+                { type: 'MEMORY', value: String(DEFAULT_MEMORY_MIB) },
+              ],
+              ...(this.settings.jobRoleArn ? { jobRoleArn: this.settings.jobRoleArn } : {}),
+            },
+            tags: { [MANAGED_TAG_KEY]: 'true' },
+          }),
+        ),
+      'AWS Batch failed to register the job definition.',
+    );
+    if (!registered.jobDefinitionArn) {
+      throw awsFailure(
+        new Error('RegisterJobDefinition returned no ARN'),
+        'AWS Batch failed to register the job definition.',
+      );
+    }
+    logger.info('registered job definition', { jobDefinition: registered.jobDefinitionArn, image });
+    return { name, arn: registered.jobDefinitionArn };
+  }
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { ImageReference } from '../registry/reference';
+
+/** Prefix of every job definition the gateway manages. */
+export const JOB_DEFINITION_PREFIX = 'brg-';
+
+const MAX_NAME = 128;
+const HASH_LENGTH = 12;
+
+/**
+ * The managed job definition's name for a normalised image: `brg-<readable part>-<12 hex of
+ * sha256(image)>`, at most 128 characters of `[A-Za-z0-9_-]`. The readable part may be cut short;
+ * the hash keeps names of different images apart.
+ */
+export function jobDefinitionName(normalisedImage: string): string {
+  const hash = createHash('sha256').update(normalisedImage).digest('hex').slice(0, HASH_LENGTH);
+  const room = MAX_NAME - JOB_DEFINITION_PREFIX.length - 1 - HASH_LENGTH;
+  const readable = sanitise(normalisedImage).slice(0, room).replace(/-+$/, '');
+  return `${JOB_DEFINITION_PREFIX}${readable}-${hash}`;
+}
+
+/**
+ * A job name derived from the image when the caller gives none: the repository's last path
+ * component and the tag (`alpine-3-20`), or the first 12 hex of the digest; Batch job-name rules.
+ */
+export function defaultJobName(image: ImageReference): string {
+  const last = image.repository.split('/').pop() ?? image.repository;
+  const version = image.tag ?? image.digest?.split(':').pop()?.slice(0, HASH_LENGTH) ?? 'latest';
+  // A repository path component starts with [a-z0-9], so the name starts as Batch requires.
+  return sanitise(`${last}-${version}`).slice(0, MAX_NAME).replace(/-+$/, '');
+}
+
+/**
+ * The value of the caller tag: the IAM identity as AWS tag characters allow (a session name may
+ * hold a comma, tags may not), at most 256 characters.
+ */
+export function callerTagValue(userArn: string | undefined): string {
+  const value = (userArn ?? 'unknown').replace(/[^\p{L}\p{Z}\p{N}+\-=._:/@]/gu, '_');
+  return value.slice(0, 256) || 'unknown';
+}
+
+function sanitise(text: string): string {
+  return text
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+/, '');
+}

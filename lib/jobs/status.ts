@@ -1,0 +1,144 @@
+import {
+  type BatchClient,
+  DescribeJobDefinitionsCommand,
+  DescribeJobsCommand,
+  type JobDetail,
+  TerminateJobCommand,
+} from '@aws-sdk/client-batch';
+import { HttpError } from '../errors';
+import { logger } from '../logger';
+import { callAws } from './aws-errors';
+
+/** The 200 answer of `GET /jobs/{jobId}` (SPEC §8). */
+export interface JobView {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly status: string;
+  readonly statusReason?: string;
+  readonly image: string;
+  readonly createdAt?: string;
+  readonly startedAt?: string;
+  readonly stoppedAt?: string;
+  readonly exitCode?: number;
+  readonly logStreamName?: string;
+}
+
+/** The 202 answer of `DELETE /jobs/{jobId}`: the status the job had when termination was asked. */
+export interface CancelledJob {
+  readonly jobId: string;
+  readonly status: string;
+}
+
+const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
+const MAX_REASON = 256;
+
+/**
+ * Reads and cancels jobs on the gateway's queue only: a job on any other queue is answered like an
+ * unknown one (404). `jobQueue` may be a name or an ARN; DescribeJobs gives the queue's ARN, so a
+ * name is compared with the ARN's name part (the queue is in the caller's account and region).
+ */
+export class JobTracker {
+  // Job definition revisions are immutable: ARN → image, for jobs whose details lack the image.
+  private readonly definitionImages = new Map<string, string>();
+
+  constructor(
+    private readonly batch: BatchClient,
+    private readonly jobQueue: string,
+  ) {}
+
+  /** `GET /jobs/{jobId}` (DescribeJobs). Throws HttpError 404, 429 or 502. */
+  async get(jobId: string | undefined): Promise<JobView> {
+    const job = await this.find(jobId);
+    return toJobView(job, await this.imageOf(job));
+  }
+
+  /**
+   * `DELETE /jobs/{jobId}` (DescribeJobs, then TerminateJob with a reason naming the caller).
+   * Throws HttpError 404, 409 when the job has finished, 429 or 502.
+   */
+  async cancel(jobId: string | undefined, callerArn: string | undefined): Promise<CancelledJob> {
+    const job = await this.find(jobId);
+    const id = job.jobId ?? '';
+    if (FINISHED.has(job.status ?? '')) {
+      throw new HttpError(409, 'Conflict', `The job ${id} has already finished with status ${job.status}.`);
+    }
+    const reason = `Cancelled through batch-registry-gateway by ${callerArn ?? 'an unknown caller'}`.slice(
+      0,
+      MAX_REASON,
+    );
+    await callAws(
+      () => this.batch.send(new TerminateJobCommand({ jobId: id, reason })),
+      'AWS Batch failed to terminate the job.',
+    );
+    logger.info('terminating job', { jobId: id, status: job.status, caller: callerArn });
+    return { jobId: id, status: job.status ?? 'UNKNOWN' };
+  }
+
+  /** Forgets remembered job definition images. */
+  clear(): void {
+    this.definitionImages.clear();
+  }
+
+  private async find(jobId: string | undefined): Promise<JobDetail> {
+    if (jobId === undefined || !JOB_ID.test(jobId)) {
+      throw new HttpError(404, 'Not Found', 'No such job: an AWS Batch job id is a UUID.');
+    }
+    const described = await callAws(
+      () => this.batch.send(new DescribeJobsCommand({ jobs: [jobId] })),
+      'AWS Batch failed to describe the job.',
+    );
+    const job = described.jobs?.find((candidate) => candidate.jobId === jobId);
+    if (!job || !onQueue(job.jobQueue, this.jobQueue)) {
+      throw new HttpError(404, 'Not Found', `No job ${jobId} on the gateway's job queue.`);
+    }
+    return job;
+  }
+
+  private async imageOf(job: JobDetail): Promise<string> {
+    const image = job.container?.image;
+    if (image) return image;
+    const definitionArn = job.jobDefinition ?? '';
+    const remembered = this.definitionImages.get(definitionArn);
+    if (remembered) return remembered;
+    const described = await callAws(
+      () => this.batch.send(new DescribeJobDefinitionsCommand({ jobDefinitions: [definitionArn] })),
+      'AWS Batch failed to describe the job definition.',
+    );
+    const found = described.jobDefinitions?.find((definition) => definition.containerProperties?.image)
+      ?.containerProperties?.image;
+    if (!found) throw new HttpError(502, 'Bad Gateway', 'AWS Batch did not report the job image.');
+    this.definitionImages.set(definitionArn, found);
+    return found;
+  }
+}
+
+/** True when a job's queue (an ARN from DescribeJobs) is the configured queue (name or ARN). */
+export function onQueue(jobQueueArn: string | undefined, configured: string): boolean {
+  if (!jobQueueArn) return false;
+  if (configured.startsWith('arn:')) return jobQueueArn === configured;
+  const name = jobQueueArn.startsWith('arn:')
+    ? jobQueueArn.slice(jobQueueArn.lastIndexOf('/') + 1)
+    : jobQueueArn;
+  return name === configured;
+}
+
+/** The SPEC §8 view of a job (pure); Batch's epoch milliseconds become ISO 8601. */
+export function toJobView(job: JobDetail, image: string): JobView {
+  return {
+    jobId: job.jobId ?? '',
+    jobName: job.jobName ?? '',
+    status: job.status ?? 'UNKNOWN',
+    ...(job.statusReason ? { statusReason: job.statusReason } : {}),
+    image,
+    ...optionalTime('createdAt', job.createdAt),
+    ...optionalTime('startedAt', job.startedAt),
+    ...optionalTime('stoppedAt', job.stoppedAt),
+    ...(job.container?.exitCode !== undefined ? { exitCode: job.container.exitCode } : {}),
+    ...(job.container?.logStreamName ? { logStreamName: job.container.logStreamName } : {}),
+  };
+}
+
+function optionalTime(key: 'createdAt' | 'startedAt' | 'stoppedAt', millis: number | undefined) {
+  return millis === undefined || !Number.isFinite(millis) ? {} : { [key]: new Date(millis).toISOString() };
+}

@@ -1,0 +1,139 @@
+import {
+  type BatchClient,
+  type KeyValuePair,
+  type ResourceRequirement,
+  SubmitJobCommand,
+  type SubmitJobCommandInput,
+} from '@aws-sdk/client-batch';
+import { HttpError } from '../errors';
+import { logger } from '../logger';
+import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
+import { callAws } from './aws-errors';
+import type { ImageAccess } from './image-access';
+import type { JobDefinitions } from './job-definitions';
+import { callerTagValue, defaultJobName } from './names';
+import { GATEWAY_TAG_PREFIX, parseSubmitJobRequest, type SubmitJobRequest } from './schema';
+
+/** Tag on every submitted job: the caller's IAM identity. */
+export const SUBMITTED_BY_TAG_KEY = `${GATEWAY_TAG_PREFIX}submitted-by`;
+
+/** Batch's limit on a job definition's image. */
+const MAX_IMAGE_LENGTH = 255;
+
+/** The 202 answer of `POST /jobs`. */
+export interface SubmittedJob {
+  readonly jobId: string;
+  readonly jobName: string;
+  readonly jobQueue: string;
+  readonly jobDefinition: string;
+  /** The normalised image. */
+  readonly image: string;
+}
+
+export interface JobSubmitterDeps {
+  readonly batch: BatchClient;
+  readonly imageAccess: ImageAccess;
+  readonly jobDefinitions: JobDefinitions;
+  readonly jobQueue: string;
+}
+
+/**
+ * `POST /jobs`: validates the body, parses and normalises the image, checks its registry and
+ * manifest, finds or registers the managed job definition and submits the job (SubmitJob).
+ * Throws HttpError with the status of SPEC §8.
+ */
+export class JobSubmitter {
+  constructor(private readonly deps: JobSubmitterDeps) {}
+
+  async submit(body: unknown, callerArn: string | undefined): Promise<SubmittedJob> {
+    const request = parseSubmitJobRequest(body);
+    const image = parseImage(request.image);
+    await this.deps.imageAccess.check(image);
+    const definition = await this.deps.jobDefinitions.forImage(image.normalised);
+    const input = submitJobInput(request, image, definition.arn, this.deps.jobQueue, callerArn);
+    const submitted = await callAws(
+      () => this.deps.batch.send(new SubmitJobCommand(input)),
+      'AWS Batch did not accept the job; the operator can find the cause in the logs.',
+    );
+    if (!submitted.jobId) {
+      throw new HttpError(502, 'Bad Gateway', 'AWS Batch did not return a job id.');
+    }
+    logger.info('submitted job', {
+      jobId: submitted.jobId,
+      jobDefinition: definition.arn,
+      image: image.normalised,
+      caller: callerArn,
+    });
+    return {
+      jobId: submitted.jobId,
+      jobName: submitted.jobName ?? input.jobName ?? '',
+      jobQueue: this.deps.jobQueue,
+      jobDefinition: definition.arn,
+      image: image.normalised,
+    };
+  }
+
+  /** Forgets cached manifest checks and job definitions. */
+  clearCaches(): void {
+    this.deps.imageAccess.clear();
+    this.deps.jobDefinitions.clear();
+  }
+}
+
+function parseImage(input: string): ImageReference {
+  let image: ImageReference;
+  try {
+    image = parseImageReference(input);
+  } catch (error) {
+    if (!(error instanceof ImageReferenceError)) throw error;
+    throw new HttpError(400, 'Bad Request', `The image field is malformed: ${error.message}.`, {
+      cause: error,
+      errors: [{ path: 'image', message: error.message }],
+    });
+  }
+  if (image.normalised.length > MAX_IMAGE_LENGTH) {
+    const message = `must be at most ${MAX_IMAGE_LENGTH} characters once normalised (an AWS Batch limit)`;
+    throw new HttpError(400, 'Bad Request', `The image reference ${message}.`, {
+      errors: [{ path: 'image', message }],
+    });
+  }
+  return image;
+}
+
+/** The SubmitJob request for a validated body (pure). */
+export function submitJobInput(
+  request: SubmitJobRequest,
+  image: ImageReference,
+  jobDefinitionArn: string,
+  jobQueue: string,
+  callerArn: string | undefined,
+): SubmitJobCommandInput {
+  const environment: KeyValuePair[] = Object.entries(request.environment ?? {}).map(([name, value]) => ({
+    name,
+    value,
+  }));
+  const resourceRequirements: ResourceRequirement[] = [];
+  if (request.vcpus !== undefined) resourceRequirements.push({ type: 'VCPU', value: String(request.vcpus) });
+  if (request.memory !== undefined)
+    resourceRequirements.push({ type: 'MEMORY', value: String(request.memory) });
+  if (request.gpus !== undefined && request.gpus > 0) {
+    resourceRequirements.push({ type: 'GPU', value: String(request.gpus) });
+  }
+  const containerOverrides = {
+    ...(request.command && request.command.length > 0 ? { command: request.command } : {}),
+    ...(environment.length > 0 ? { environment } : {}),
+    ...(resourceRequirements.length > 0 ? { resourceRequirements } : {}),
+  };
+  return {
+    jobName: request.name ?? defaultJobName(image),
+    jobQueue,
+    jobDefinition: jobDefinitionArn,
+    ...(Object.keys(containerOverrides).length > 0 ? { containerOverrides } : {}),
+    ...(request.timeoutSeconds !== undefined
+      ? { timeout: { attemptDurationSeconds: request.timeoutSeconds } }
+      : {}),
+    ...(request.retryAttempts !== undefined ? { retryStrategy: { attempts: request.retryAttempts } } : {}),
+    tags: { ...request.tags, [SUBMITTED_BY_TAG_KEY]: callerTagValue(callerArn) },
+    propagateTags: true,
+  };
+}

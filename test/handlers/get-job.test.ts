@@ -1,0 +1,220 @@
+import {
+  BatchClient,
+  BatchServiceException,
+  DescribeJobDefinitionsCommand,
+  DescribeJobsCommand,
+  type JobDetail,
+} from '@aws-sdk/client-batch';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { HttpEvent, HttpResult } from '../../lib/http';
+import { loadFixture } from '../helpers/fixtures';
+
+type GetJobModule = typeof import('../../handlers/get-job');
+
+const QUEUE = 'private-registry-jobs';
+const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
+const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
+const DEFINITION_ARN =
+  'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1-0a1b2c3d4e5f:1';
+const ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  REGISTRY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf',
+  JOB_QUEUE: QUEUE,
+};
+
+const batchMock = mockClient(BatchClient);
+const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
+let mod: GetJobModule;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  for (const [key, value] of Object.entries(ENV)) {
+    saved[key] = process.env[key];
+    process.env[key] = value;
+  }
+  mod = await import('../../handlers/get-job');
+});
+
+afterAll(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+beforeEach(() => {
+  batchMock.reset();
+  mod.tracker.clear();
+});
+
+function job(overrides: Partial<JobDetail> = {}): JobDetail {
+  return {
+    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
+    jobName: 'app-1',
+    jobId: JOB_ID,
+    jobQueue: QUEUE_ARN,
+    status: 'SUCCEEDED',
+    statusReason: 'Essential container in task exited',
+    attempts: [],
+    createdAt: 1741947302417,
+    startedAt: 1741947362000,
+    stoppedAt: 1741947422500,
+    dependsOn: [],
+    jobDefinition: DEFINITION_ARN,
+    parameters: {},
+    container: {
+      image: 'registry.example.com/team/app:1',
+      command: ['echo', 'hi'],
+      exitCode: 0,
+      logStreamName: `brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/${'0'.repeat(32)}`,
+      resourceRequirements: [{ type: 'VCPU', value: '1' }],
+    },
+    tags: {
+      'batch-registry-gateway:submitted-by': 'arn:aws:sts::123456789012:assumed-role/job-submitter/run',
+    },
+    propagateTags: true,
+    platformCapabilities: ['EC2'],
+    ...overrides,
+  };
+}
+
+async function invoke(jobId?: string): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
+  const event = loadFixture<HttpEvent>('http/get-job.json');
+  if (jobId !== undefined) event.pathParameters = { jobId };
+  const result = await mod.handler(event, context);
+  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
+}
+
+describe('GET /jobs/{jobId} handler', () => {
+  it('answers 200 with the SPEC fields and ISO 8601 times for a job on the gateway queue', async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [job()] });
+
+    const { result, body } = await invoke();
+
+    expect(result.statusCode).toBe(200);
+    expect(body).toEqual({
+      jobId: JOB_ID,
+      jobName: 'app-1',
+      status: 'SUCCEEDED',
+      statusReason: 'Essential container in task exited',
+      image: 'registry.example.com/team/app:1',
+      createdAt: '2025-03-14T10:15:02.417Z',
+      startedAt: '2025-03-14T10:16:02.000Z',
+      stoppedAt: '2025-03-14T10:17:02.500Z',
+      exitCode: 0,
+      logStreamName: `brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/${'0'.repeat(32)}`,
+    });
+    expect(batchMock).toHaveReceivedCommandWith(DescribeJobsCommand, { jobs: [JOB_ID] });
+    expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 0);
+  });
+
+  it('leaves out what a queued job does not have yet', async () => {
+    const queued = job({
+      status: 'RUNNABLE',
+      startedAt: undefined,
+      stoppedAt: undefined,
+      statusReason: undefined,
+    });
+    queued.container = { image: 'registry.example.com/team/app:1' };
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [queued] });
+
+    const { body } = await invoke();
+
+    expect(Object.keys(body).sort()).toEqual(['createdAt', 'image', 'jobId', 'jobName', 'status']);
+  });
+
+  it('takes the image from the job definition when the job details lack it, once per definition', async () => {
+    const withoutImage = job();
+    withoutImage.container = { exitCode: 1 };
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [withoutImage] });
+    batchMock.on(DescribeJobDefinitionsCommand).resolves({
+      jobDefinitions: [
+        {
+          jobDefinitionName: 'brg-registry-example-com-team-app-1-0a1b2c3d4e5f',
+          jobDefinitionArn: DEFINITION_ARN,
+          revision: 1,
+          status: 'ACTIVE',
+          type: 'container',
+          containerProperties: { image: 'registry.example.com/team/app:1' },
+        },
+      ],
+    });
+
+    const first = await invoke();
+    const second = await invoke();
+
+    expect([first.body.image, second.body.image]).toEqual([
+      'registry.example.com/team/app:1',
+      'registry.example.com/team/app:1',
+    ]);
+    expect(first.body.exitCode).toBe(1);
+    expect(batchMock).toHaveReceivedCommandWith(DescribeJobDefinitionsCommand, {
+      jobDefinitions: [DEFINITION_ARN],
+    });
+    expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 1);
+  });
+
+  it('answers 404 for a job on another queue', async () => {
+    batchMock
+      .on(DescribeJobsCommand)
+      .resolves({ jobs: [job({ jobQueue: 'arn:aws:batch:us-east-1:123456789012:job-queue/other-queue' })] });
+
+    const { result, body } = await invoke();
+
+    expect(result.statusCode).toBe(404);
+    expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(body.detail).toContain(JOB_ID);
+  });
+
+  it('answers 404 for an unknown job', async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [] });
+
+    const { result } = await invoke();
+
+    expect(result.statusCode).toBe(404);
+  });
+
+  it.each(['not-a-job', `${JOB_ID}:0`, `${JOB_ID}x`, ''])(
+    'answers 404 without asking AWS for the malformed job id "%s"',
+    async (jobId) => {
+      const { result, body } = await invoke(jobId);
+
+      expect(result.statusCode).toBe(404);
+      expect(body.detail).toMatch(/UUID/);
+      expect(batchMock.calls()).toHaveLength(0);
+    },
+  );
+
+  it('answers 429 with Retry-After when DescribeJobs is throttled', async () => {
+    batchMock.on(DescribeJobsCommand).rejects(
+      new BatchServiceException({
+        name: 'TooManyRequestsException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 429 },
+        message: 'Too Many Requests',
+      }),
+    );
+
+    const { result } = await invoke();
+
+    expect(result.statusCode).toBe(429);
+    expect(result.headers?.['retry-after']).toBe('2');
+  });
+
+  it('answers 502 without the AWS message when DescribeJobs fails', async () => {
+    batchMock.on(DescribeJobsCommand).rejects(
+      new BatchServiceException({
+        name: 'ServerException',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 500 },
+        message: 'internal-detail-xyz',
+      }),
+    );
+
+    const { result } = await invoke();
+
+    expect(result.statusCode).toBe(502);
+    expect(result.body).not.toContain('internal-detail-xyz');
+  });
+});

@@ -1,0 +1,641 @@
+import {
+  BatchClient,
+  BatchServiceException,
+  ClientException,
+  DescribeJobDefinitionsCommand,
+  RegisterJobDefinitionCommand,
+  SubmitJobCommand,
+} from '@aws-sdk/client-batch';
+import {
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  SecretsManagerServiceException,
+} from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { HttpEvent, HttpResult } from '../../lib/http';
+import { RegistryClient, RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
+import { loadFixture } from '../helpers/fixtures';
+
+type SubmitJobModule = typeof import('../../handlers/submit-job');
+
+const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
+const QUEUE = 'private-registry-jobs';
+const PASSWORD = 'pw-Recognisable-7f3a9c';
+const HUB_PASSWORD = 'dckr_pat_Recognisable-1b2c';
+const CALLER = 'arn:aws:sts::123456789012:assumed-role/job-submitter/pipeline-run-42';
+const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
+const DEFINITION_ARN = (name: string, revision: number) =>
+  `arn:aws:batch:us-east-1:123456789012:job-definition/${name}:${revision}`;
+
+const ENV: Record<string, string> = {
+  AWS_REGION: 'us-east-1',
+  REGISTRY_SECRET_ARN: SECRET_ARN,
+  JOB_QUEUE: QUEUE,
+  ALLOWED_REGISTRIES: 'public.ecr.aws',
+  IMAGE_CACHE_SECONDS: '30',
+  SECRET_CACHE_SECONDS: '60',
+};
+
+const batchMock = mockClient(BatchClient);
+const secretsMock = mockClient(SecretsManagerClient);
+const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
+
+let mod: SubmitJobModule;
+let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(async () => {
+  for (const [key, value] of Object.entries(ENV)) {
+    saved[key] = process.env[key];
+    process.env[key] = value;
+  }
+  mod = await import('../../handlers/submit-job');
+});
+
+afterAll(() => {
+  for (const [key, value] of Object.entries(saved)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
+  }
+});
+
+beforeEach(() => {
+  batchMock.reset();
+  secretsMock.reset();
+  mod.submitter.clearCaches();
+  secretsMock.on(GetSecretValueCommand).resolves({
+    ARN: SECRET_ARN,
+    Name: 'brg/registries',
+    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
+    VersionStages: ['AWSCURRENT'],
+    SecretString: JSON.stringify({
+      registries: [
+        { registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD },
+        { registry_url: 'https://index.docker.io/v1/', username: 'hub-bot', password: HUB_PASSWORD },
+      ],
+    }),
+  });
+  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
+  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
+    jobDefinitionName: input.jobDefinitionName,
+    jobDefinitionArn: DEFINITION_ARN(input.jobDefinitionName, 1),
+    revision: 1,
+  }));
+  batchMock.on(SubmitJobCommand).callsFake((input: { jobName: string }) => ({
+    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
+    jobName: input.jobName,
+    jobId: JOB_ID,
+  }));
+  manifestExists = jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
+});
+
+afterEach(() => {
+  manifestExists.mockRestore();
+});
+
+function postJobs(body: unknown): HttpEvent {
+  const event = loadFixture<HttpEvent>('http/post-jobs.json');
+  event.body = typeof body === 'string' ? body : JSON.stringify(body);
+  return event;
+}
+
+async function invoke(event: HttpEvent): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
+  const result = await mod.handler(event, context);
+  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
+}
+
+function expectProblem(result: HttpResult, status: number): void {
+  expect(result.statusCode).toBe(status);
+  expect(result.headers?.['content-type']).toBe('application/problem+json');
+  expect(JSON.parse(result.body ?? '{}')).toMatchObject({
+    status,
+    type: expect.any(String),
+    title: expect.any(String),
+  });
+  expect(result.body).not.toContain(PASSWORD);
+  expect(result.body).not.toContain(HUB_PASSWORD);
+}
+
+function throttled(name: string): BatchServiceException {
+  return new BatchServiceException({
+    name,
+    $fault: 'client',
+    $metadata: { httpStatusCode: 429 },
+    message: 'Too Many Requests',
+  });
+}
+
+describe('POST /jobs handler', () => {
+  describe('202', () => {
+    it('submits the fixture body to the queue with the managed definition and the overrides', async () => {
+      const event = loadFixture<HttpEvent>('http/post-jobs.json');
+
+      const { result, body } = await invoke(event);
+
+      expect(result.statusCode).toBe(202);
+      expect(result.headers?.['content-type']).toBe('application/json');
+      const definitionName = String(
+        batchMock.commandCalls(RegisterJobDefinitionCommand)[0]?.args[0].input.jobDefinitionName,
+      );
+      expect(definitionName).toMatch(/^brg-registry-example-com-team-app-1-4-2-[0-9a-f]{12}$/);
+      expect(body).toEqual({
+        jobId: JOB_ID,
+        jobName: 'app-1-4-2',
+        jobQueue: QUEUE,
+        jobDefinition: DEFINITION_ARN(definitionName, 1),
+        image: 'registry.example.com/team/app:1.4.2',
+      });
+      expect(batchMock).toHaveReceivedCommandWith(DescribeJobDefinitionsCommand, {
+        jobDefinitionName: definitionName,
+        status: 'ACTIVE',
+      });
+      expect(batchMock).toHaveReceivedCommandWith(RegisterJobDefinitionCommand, {
+        jobDefinitionName: definitionName,
+        type: 'container',
+        containerProperties: {
+          image: 'registry.example.com/team/app:1.4.2',
+          resourceRequirements: [
+            { type: 'VCPU', value: '1' },
+            { type: 'MEMORY', value: '2048' },
+          ],
+        },
+        tags: { 'batch-registry-gateway:managed': 'true' },
+      });
+      expect(batchMock).toHaveReceivedCommandWith(SubmitJobCommand, {
+        jobName: 'app-1-4-2',
+        jobQueue: QUEUE,
+        jobDefinition: DEFINITION_ARN(definitionName, 1),
+        containerOverrides: {
+          command: ['python', 'main.py', '--date', '2025-03-14'],
+          environment: [{ name: 'STAGE', value: 'prod' }],
+          resourceRequirements: [
+            { type: 'VCPU', value: '2' },
+            { type: 'MEMORY', value: '4096' },
+          ],
+        },
+        timeout: { attemptDurationSeconds: 3600 },
+        retryStrategy: { attempts: 2 },
+        tags: { team: 'data', 'batch-registry-gateway:submitted-by': CALLER },
+        propagateTags: true,
+      });
+      expect(manifestExists).toHaveBeenCalledWith(
+        expect.objectContaining({ name: 'registry.example.com', scheme: 'https' }),
+        'team/app',
+        '1.4.2',
+        { username: 'bot', password: PASSWORD },
+      );
+    });
+
+    it('normalises a Docker Hub official image and checks it with the Docker Hub credentials', async () => {
+      const { result, body } = await invoke(postJobs({ image: 'alpine', gpus: 1, name: 'nightly_report-1' }));
+
+      expect(result.statusCode).toBe(202);
+      expect(body).toMatchObject({ image: 'docker.io/library/alpine:latest', jobName: 'nightly_report-1' });
+      expect(manifestExists).toHaveBeenCalledWith(
+        expect.objectContaining({ name: 'docker.io' }),
+        'library/alpine',
+        'latest',
+        {
+          username: 'hub-bot',
+          password: HUB_PASSWORD,
+        },
+      );
+      expect(batchMock).toHaveReceivedCommandWith(RegisterJobDefinitionCommand, {
+        containerProperties: expect.objectContaining({ image: 'docker.io/library/alpine:latest' }),
+      });
+      expect(batchMock).toHaveReceivedCommandWith(SubmitJobCommand, {
+        containerOverrides: { resourceRequirements: [{ type: 'GPU', value: '1' }] },
+      });
+    });
+
+    it('checks a digest-pinned image by its digest', async () => {
+      const digest = `sha256:${'ab'.repeat(32)}`;
+
+      const { result, body } = await invoke(postJobs({ image: `registry.example.com/team/app@${digest}` }));
+
+      expect(result.statusCode).toBe(202);
+      expect(body).toMatchObject({
+        image: `registry.example.com/team/app@${digest}`,
+        jobName: 'app-abababababab',
+      });
+      expect(manifestExists).toHaveBeenCalledWith(expect.anything(), 'team/app', digest, expect.anything());
+    });
+
+    it('accepts an image from ALLOWED_REGISTRIES and checks it without credentials', async () => {
+      const { result } = await invoke(postJobs({ image: 'public.ecr.aws/docker/library/busybox:1.36' }));
+
+      expect(result.statusCode).toBe(202);
+      expect(manifestExists).toHaveBeenCalledWith(
+        expect.objectContaining({ name: 'public.ecr.aws' }),
+        'docker/library/busybox',
+        '1.36',
+        undefined,
+      );
+    });
+
+    it('reuses the newest active managed definition with the same image instead of registering one', async () => {
+      const image = 'registry.example.com/team/app:1.4.2';
+      batchMock.on(DescribeJobDefinitionsCommand).callsFake((input: { jobDefinitionName: string }) => ({
+        jobDefinitions: [1, 3, 2].map((revision) => ({
+          jobDefinitionName: input.jobDefinitionName,
+          jobDefinitionArn: DEFINITION_ARN(input.jobDefinitionName, revision),
+          revision,
+          status: 'ACTIVE',
+          type: 'container',
+          containerProperties: { image },
+        })),
+      }));
+
+      const { result, body } = await invoke(postJobs({ image }));
+
+      expect(result.statusCode).toBe(202);
+      expect(String(body.jobDefinition)).toMatch(/:3$/);
+      expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 0);
+      expect(batchMock).toHaveReceivedCommandWith(SubmitJobCommand, { jobDefinition: body.jobDefinition });
+    });
+
+    it('registers a new revision when the active definition has another image', async () => {
+      batchMock.on(DescribeJobDefinitionsCommand).callsFake((input: { jobDefinitionName: string }) => ({
+        jobDefinitions: [
+          {
+            jobDefinitionName: input.jobDefinitionName,
+            jobDefinitionArn: DEFINITION_ARN(input.jobDefinitionName, 1),
+            revision: 1,
+            status: 'ACTIVE',
+            type: 'container',
+            containerProperties: { image: 'registry.example.com/team/other:1' },
+          },
+        ],
+      }));
+
+      const { result } = await invoke(postJobs({ image: 'registry.example.com/team/app:1.4.2' }));
+
+      expect(result.statusCode).toBe(202);
+      expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 1);
+    });
+  });
+
+  describe('warm path', () => {
+    it('makes exactly one AWS call and no registry call for a second submission of an image', async () => {
+      const first = await invoke(postJobs({ image: 'registry.example.com/team/app:1.4.2' }));
+      const callsAfterFirst = {
+        batch: batchMock.calls().length,
+        secrets: secretsMock.calls().length,
+        registry: manifestExists.mock.calls.length,
+      };
+
+      const second = await invoke(
+        postJobs({ image: 'registry.example.com/team/app:1.4.2', command: ['echo'] }),
+      );
+
+      expect([first.result.statusCode, second.result.statusCode]).toEqual([202, 202]);
+      expect(callsAfterFirst).toEqual({ batch: 3, secrets: 1, registry: 1 });
+      expect(batchMock.calls().length - callsAfterFirst.batch).toBe(1);
+      expect(batchMock).toHaveReceivedCommandTimes(SubmitJobCommand, 2);
+      expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 1);
+      expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 1);
+      expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+      expect(manifestExists).toHaveBeenCalledTimes(1);
+    });
+
+    it('reads the secret once for submissions of different images and looks each definition up once', async () => {
+      await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+      await invoke(postJobs({ image: 'registry.example.com/team/app:2' }));
+      await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+
+      expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
+      expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 2);
+      expect(batchMock).toHaveReceivedCommandTimes(SubmitJobCommand, 3);
+      expect(manifestExists).toHaveBeenCalledTimes(2);
+    });
+  });
+
+  describe('logging', () => {
+    it('never logs a stored password, whether the submission succeeds or the registry refuses', async () => {
+      const written: string[] = [];
+      const capture = (chunk: string | Uint8Array) => {
+        written.push(String(chunk));
+        return true;
+      };
+      const spies = [
+        jest.spyOn(process.stdout, 'write').mockImplementation(capture),
+        jest.spyOn(process.stderr, 'write').mockImplementation(capture),
+      ];
+      try {
+        await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+        manifestExists.mockRejectedValue(
+          new RegistryError('unauthorized', 'registry.example.com', 401, 'registry.example.com answered 401'),
+        );
+        await invoke(postJobs({ image: 'registry.example.com/team/app:2' }));
+      } finally {
+        for (const spy of spies) spy.mockRestore();
+      }
+
+      const output = written.join('');
+      expect(output).toContain('submitted job');
+      expect(output).toContain('rejected the gateway');
+      expect(output).not.toContain(PASSWORD);
+      expect(output).not.toContain(HUB_PASSWORD);
+    });
+  });
+
+  describe('400', () => {
+    it.each([
+      ['not JSON', '{"image": "alpine"'],
+      ['empty', ''],
+      ['a JSON array', '["alpine"]'],
+      ['a JSON string', '"alpine"'],
+      ['JSON null', 'null'],
+    ])('rejects a body that is %s', async (_case, body) => {
+      const { result, body: problem } = await invoke(postJobs(body));
+
+      expectProblem(result, 400);
+      expect(problem.detail).toEqual(expect.any(String));
+      expect(batchMock.calls()).toHaveLength(0);
+    });
+
+    it.each<[string, Record<string, unknown>, string, RegExp]>([
+      ['image missing', {}, 'image', /expected string/],
+      ['image not a string', { image: 7 }, 'image', /expected string/],
+      ['image empty', { image: '' }, 'image', /empty/],
+      ['unknown field', { image: 'alpine', cpu: 2 }, 'cpu', /not a known field/],
+      ['command not an array', { image: 'alpine', command: 'echo hi' }, 'command', /expected array/],
+      [
+        'command item not a string',
+        { image: 'alpine', command: ['echo', 1] },
+        'command[1]',
+        /expected string/,
+      ],
+      [
+        'environment not an object',
+        { image: 'alpine', environment: ['A=1'] },
+        'environment',
+        /expected record/,
+      ],
+      [
+        'environment name with a dash',
+        { image: 'alpine', environment: { 'MY-VAR': 'x' } },
+        'environment.MY-VAR',
+        /A-Za-z_/,
+      ],
+      [
+        'environment name with a leading digit',
+        { image: 'alpine', environment: { '1VAR': 'x' } },
+        'environment.1VAR',
+        /A-Za-z_/,
+      ],
+      [
+        'environment name AWS_BATCH_*',
+        { image: 'alpine', environment: { AWS_BATCH_JOB_ID: 'x' } },
+        'environment.AWS_BATCH_JOB_ID',
+        /AWS_BATCH/,
+      ],
+      [
+        'environment value not a string',
+        { image: 'alpine', environment: { A: 1 } },
+        'environment.A',
+        /expected string/,
+      ],
+      ['vcpus zero', { image: 'alpine', vcpus: 0 }, 'vcpus', /greater than 0/],
+      ['vcpus negative', { image: 'alpine', vcpus: -1 }, 'vcpus', /greater than 0/],
+      ['vcpus a string', { image: 'alpine', vcpus: '2' }, 'vcpus', /expected number/],
+      ['memory below 4', { image: 'alpine', memory: 3 }, 'memory', /at least 4/],
+      ['memory fractional', { image: 'alpine', memory: 512.5 }, 'memory', /integer/],
+      ['gpus negative', { image: 'alpine', gpus: -1 }, 'gpus', /at least 0/],
+      ['gpus fractional', { image: 'alpine', gpus: 0.5 }, 'gpus', /integer/],
+      ['name empty', { image: 'alpine', name: '' }, 'name', /empty/],
+      [
+        'name starting with a dash',
+        { image: 'alpine', name: '-job' },
+        'name',
+        /start with a letter or number/,
+      ],
+      ['name with a dot', { image: 'alpine', name: 'job.1' }, 'name', /letters, numbers, - and _/],
+      ['name of 129 characters', { image: 'alpine', name: 'a'.repeat(129) }, 'name', /128/],
+      ['timeoutSeconds below 60', { image: 'alpine', timeoutSeconds: 59 }, 'timeoutSeconds', /at least 60/],
+      ['timeoutSeconds fractional', { image: 'alpine', timeoutSeconds: 60.5 }, 'timeoutSeconds', /integer/],
+      ['retryAttempts 0', { image: 'alpine', retryAttempts: 0 }, 'retryAttempts', /at least 1/],
+      ['retryAttempts 11', { image: 'alpine', retryAttempts: 11 }, 'retryAttempts', /at most 10/],
+      ['tags not an object', { image: 'alpine', tags: 'team=data' }, 'tags', /expected record/],
+      ['tag key with aws: prefix', { image: 'alpine', tags: { 'aws:team': 'x' } }, 'tags.aws:team', /aws:/],
+      ['tag key with AWS: prefix', { image: 'alpine', tags: { 'AWS:team': 'x' } }, 'tags.AWS:team', /aws:/],
+      [
+        'tag key with the gateway prefix',
+        { image: 'alpine', tags: { 'batch-registry-gateway:submitted-by': 'me' } },
+        'tags.batch-registry-gateway:submitted-by',
+        /set by the gateway/,
+      ],
+      [
+        'tag key of 129 characters',
+        { image: 'alpine', tags: { ['k'.repeat(129)]: 'x' } },
+        `tags.${'k'.repeat(129)}`,
+        /128/,
+      ],
+      ['tag key with a comma', { image: 'alpine', tags: { 'a,b': 'x' } }, 'tags.a,b', /letters, numbers/],
+      [
+        'tag value of 257 characters',
+        { image: 'alpine', tags: { team: 'v'.repeat(257) } },
+        'tags.team',
+        /256/,
+      ],
+      ['tag value with a comma', { image: 'alpine', tags: { team: 'a,b' } }, 'tags.team', /letters, numbers/],
+      ['tag value not a string', { image: 'alpine', tags: { team: 1 } }, 'tags.team', /expected string/],
+      [
+        '49 tags',
+        { image: 'alpine', tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v'])) },
+        'tags',
+        /at most 48/,
+      ],
+    ])('rejects %s, naming the field', async (_case, payload, path, message) => {
+      const { result, body } = await invoke(postJobs(payload));
+
+      expectProblem(result, 400);
+      expect(body.errors).toEqual(
+        expect.arrayContaining([{ path, message: expect.stringMatching(message) }]),
+      );
+      expect(batchMock.calls()).toHaveLength(0);
+      expect(manifestExists).not.toHaveBeenCalled();
+    });
+
+    it('lists every failing field at once, each unknown field by name', async () => {
+      const { result, body } = await invoke(postJobs({ image: 'alpine', memory: 1, foo: 1, bar: 2 }));
+
+      expectProblem(result, 400);
+      expect(body.errors).toEqual(
+        expect.arrayContaining([
+          { path: 'memory', message: expect.any(String) },
+          { path: 'foo', message: 'is not a known field' },
+          { path: 'bar', message: 'is not a known field' },
+        ]),
+      );
+    });
+
+    it('accepts the boundary values of every numeric rule and 48 tags', async () => {
+      const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
+      const payload = {
+        image: 'alpine',
+        vcpus: 0.25,
+        memory: 4,
+        gpus: 0,
+        timeoutSeconds: 60,
+        retryAttempts: 10,
+        name: `A${'_'.repeat(127)}`,
+        environment: { _A1: '' },
+        tags: { ...tags, k47: 'v'.repeat(256) },
+      };
+
+      const { result } = await invoke(postJobs(payload));
+
+      expect(result.statusCode).toBe(202);
+    });
+
+    it.each([
+      ['upper-case repository', 'registry.example.com/Team/App:1'],
+      ['a URL scheme', 'https://registry.example.com/team/app:1'],
+      ['an empty tag', 'registry.example.com/team/app:'],
+      ['whitespace', 'team/app :1'],
+      ['a bad digest', 'registry.example.com/team/app@sha256:1234'],
+    ])('rejects a malformed image reference with %s', async (_case, image) => {
+      const { result, body } = await invoke(postJobs({ image }));
+
+      expectProblem(result, 400);
+      expect(body.errors).toEqual([{ path: 'image', message: expect.any(String) }]);
+      expect(secretsMock.calls()).toHaveLength(0);
+      expect(batchMock.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('403', () => {
+    it('refuses an image whose registry is neither in the secret nor allowed, naming the registry', async () => {
+      const { result, body } = await invoke(postJobs({ image: 'quay.io/team/app:1' }));
+
+      expectProblem(result, 403);
+      expect(body.detail).toContain('quay.io');
+      expect(manifestExists).not.toHaveBeenCalled();
+      expect(batchMock.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('413', () => {
+    it('refuses a body over 64 KiB', async () => {
+      const { result } = await invoke(postJobs({ image: 'alpine', command: ['x'.repeat(64 * 1024)] }));
+
+      expectProblem(result, 413);
+      expect(batchMock.calls()).toHaveLength(0);
+    });
+  });
+
+  describe('422', () => {
+    it('refuses an image whose manifest does not exist, naming it', async () => {
+      manifestExists.mockResolvedValue(false);
+
+      const { result, body } = await invoke(postJobs({ image: 'registry.example.com/team/app:missing' }));
+
+      expectProblem(result, 422);
+      expect(body.detail).toContain('registry.example.com/team/app:missing');
+      expect(batchMock.calls()).toHaveLength(0);
+    });
+
+    it('refuses an image that a registry without stored credentials will not show', async () => {
+      manifestExists.mockRejectedValue(
+        new RegistryError('unauthorized', 'public.ecr.aws', 401, 'public.ecr.aws answered 401'),
+      );
+
+      const { result } = await invoke(postJobs({ image: 'public.ecr.aws/team/private:1' }));
+
+      expectProblem(result, 422);
+    });
+
+    it('does not cache a missing image', async () => {
+      manifestExists.mockResolvedValueOnce(false).mockResolvedValueOnce(true);
+
+      const first = await invoke(postJobs({ image: 'registry.example.com/team/app:soon' }));
+      const second = await invoke(postJobs({ image: 'registry.example.com/team/app:soon' }));
+
+      expect([first.result.statusCode, second.result.statusCode]).toEqual([422, 202]);
+    });
+  });
+
+  describe('429', () => {
+    it.each<[string, (error: Error) => void]>([
+      ['SubmitJob', (error) => batchMock.on(SubmitJobCommand).rejects(error)],
+      ['DescribeJobDefinitions', (error) => batchMock.on(DescribeJobDefinitionsCommand).rejects(error)],
+      ['RegisterJobDefinition', (error) => batchMock.on(RegisterJobDefinitionCommand).rejects(error)],
+    ])('answers 429 with Retry-After when AWS Batch throttles %s', async (_name, throttle) => {
+      throttle(throttled('TooManyRequestsException'));
+
+      const { result, body } = await invoke(postJobs({ image: 'alpine' }));
+
+      expectProblem(result, 429);
+      expect(result.headers?.['retry-after']).toBe('2');
+      expect(body.detail).not.toContain('Too Many Requests');
+    });
+
+    it('answers 429 when Secrets Manager throttles the secret read', async () => {
+      secretsMock.on(GetSecretValueCommand).rejects(
+        new SecretsManagerServiceException({
+          name: 'ThrottlingException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'Rate exceeded',
+        }),
+      );
+
+      const { result } = await invoke(postJobs({ image: 'alpine' }));
+
+      expectProblem(result, 429);
+      expect(result.headers?.['retry-after']).toBe('2');
+    });
+  });
+
+  describe('502', () => {
+    it.each<[RegistryErrorKind, number | undefined, RegExp]>([
+      ['unauthorized', 401, /rejected the gateway's stored credentials/],
+      ['unreachable', undefined, /unreachable/],
+      ['tls', undefined, /TLS/],
+      ['unexpected-status', 500, /HTTP status 500/],
+    ])('answers 502 naming the registry when the registry fails with %s', async (kind, status, detail) => {
+      manifestExists.mockRejectedValue(
+        new RegistryError(kind, 'registry.example.com', status, `registry.example.com failed (${kind})`),
+      );
+
+      const { result, body } = await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+
+      expectProblem(result, 502);
+      expect(body.detail).toMatch(detail);
+      expect(body.detail).toContain('registry.example.com');
+      expect(result.body).not.toContain('bot');
+      expect(batchMock.calls()).toHaveLength(0);
+    });
+
+    it('answers 502 without the AWS message when AWS Batch rejects the submission', async () => {
+      batchMock.on(SubmitJobCommand).rejects(
+        new ClientException({
+          message: 'Job queue arn:aws:batch:internal-detail is DISABLED',
+          $metadata: {},
+        }),
+      );
+
+      const { result, body } = await invoke(postJobs({ image: 'alpine' }));
+
+      expectProblem(result, 502);
+      expect(result.body).not.toContain('internal-detail');
+      expect(body.detail).toMatch(/AWS Batch did not accept the job/);
+    });
+
+    it('answers 502 without details when the registry secret is malformed', async () => {
+      secretsMock.on(GetSecretValueCommand).resolves({
+        ARN: SECRET_ARN,
+        Name: 'brg/registries',
+        VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE22222',
+        SecretString: JSON.stringify({ username: 'bot', password: '' }),
+      });
+
+      const { result, body } = await invoke(postJobs({ image: 'alpine' }));
+
+      expectProblem(result, 502);
+      expect(body.detail).toBe('The gateway cannot use its registry credentials.');
+    });
+  });
+});

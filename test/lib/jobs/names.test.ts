@@ -1,0 +1,63 @@
+import { callerTagValue, defaultJobName, jobDefinitionName } from '../../../lib/jobs/names';
+import { parseImageReference } from '../../../lib/registry/reference';
+
+describe('jobDefinitionName', () => {
+  it.each([
+    ['docker.io/library/alpine:latest', /^brg-docker-io-library-alpine-latest-[0-9a-f]{12}$/],
+    ['127.0.0.1:5000/team/app:v1', /^brg-127-0-0-1-5000-team-app-v1-[0-9a-f]{12}$/],
+    [`ghcr.io/org/app@sha256:${'c'.repeat(64)}`, /^brg-ghcr-io-org-app-sha256-c+-[0-9a-f]{12}$/],
+  ])('derives a readable, hashed name from %s', (image, expected) => {
+    const name = jobDefinitionName(image);
+
+    expect(name).toMatch(expected);
+  });
+
+  it('gives the same name for the same image and different names for images that read alike', () => {
+    const names = [
+      jobDefinitionName('registry.example.com/a/b:1'),
+      jobDefinitionName('registry.example.com/a/b:1'),
+      jobDefinitionName('registry.example.com/a-b:1'),
+    ];
+
+    expect(names[0]).toBe(names[1]);
+    expect(names[0]).not.toBe(names[2]);
+  });
+
+  it('stays within 128 characters of [A-Za-z0-9_-] for the longest image', () => {
+    const image = `registry.example.com/${'a'.repeat(200)}:${'t'.repeat(128)}`;
+
+    const name = jobDefinitionName(image);
+
+    expect(name.length).toBeLessThanOrEqual(128);
+    expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]*$/);
+  });
+});
+
+describe('defaultJobName', () => {
+  it.each([
+    ['alpine', 'alpine-latest'],
+    ['registry.example.com/team/app:1.4.2', 'app-1-4-2'],
+    [`registry.example.com/team/app@sha256:${'ab'.repeat(32)}`, 'app-abababababab'],
+    ['registry.example.com/team/app:_x', 'app-_x'],
+    [`registry.example.com/${'a'.repeat(120)}:${'t'.repeat(120)}`, `${'a'.repeat(120)}-${'t'.repeat(7)}`],
+  ])('names a job for %s %s', (image, expected) => {
+    const name = defaultJobName(parseImageReference(image));
+
+    expect(name).toBe(expected);
+    expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/);
+  });
+});
+
+describe('callerTagValue', () => {
+  it.each([
+    ['arn:aws:iam::123456789012:user/ops/alice', 'arn:aws:iam::123456789012:user/ops/alice'],
+    ['arn:aws:sts::123456789012:assumed-role/r/a,b', 'arn:aws:sts::123456789012:assumed-role/r/a_b'],
+    [undefined, 'unknown'],
+    [
+      `arn:aws:iam::123456789012:user/${'p'.repeat(300)}`,
+      `arn:aws:iam::123456789012:user/${'p'.repeat(300)}`.slice(0, 256),
+    ],
+  ])('records %s as a valid tag value', (arn, expected) => {
+    expect(callerTagValue(arn)).toBe(expected);
+  });
+});
