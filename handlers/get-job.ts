@@ -1,7 +1,7 @@
 import { batch } from '../lib/aws-clients';
 import { loadConfig } from '../lib/config';
 import { httpHandler, json } from '../lib/http';
-import { jobIdParameter, withRetryAfter } from '../lib/jobs/http';
+import { jobIdParameter } from '../lib/jobs/http';
 import { JobTracker } from '../lib/jobs/status';
 
 const config = loadConfig(process.env, ['gateway']);
@@ -10,6 +10,4 @@ const config = loadConfig(process.env, ['gateway']);
 export const tracker = new JobTracker(batch, config.jobQueue);
 
 /** `GET /jobs/{jobId}` (SPEC §8). */
-export const handler = withRetryAfter(
-  httpHandler(async (event) => json(200, await tracker.get(jobIdParameter(event)))),
-);
+export const handler = httpHandler(async (event) => json(200, await tracker.get(jobIdParameter(event))));

@@ -1,9 +1,8 @@
 import { secretsManager } from '../lib/aws-clients';
+import { awsFailure } from '../lib/aws-errors';
 import { loadConfig } from '../lib/config';
 import { HttpError } from '../lib/errors';
 import { httpHandler, json } from '../lib/http';
-import { awsFailure } from '../lib/jobs/aws-errors';
-import { withRetryAfter } from '../lib/jobs/http';
 import { registryNames, SecretFormatError } from '../lib/registry/secret';
 import { CurrentSecretCache, type SecretVersion } from '../lib/registry/secret-store';
 
@@ -31,9 +30,7 @@ async function currentSecret(): Promise<SecretVersion> {
 }
 
 /** `GET /registries` (SPEC §8): the registry names of the secret plus ALLOWED_REGISTRIES, never credentials. */
-export const handler = withRetryAfter(
-  httpHandler(async () => {
-    const secret = await currentSecret();
-    return json(200, { registries: registryNames(secret.credentials, config.allowedRegistries) });
-  }),
-);
+export const handler = httpHandler(async () => {
+  const secret = await currentSecret();
+  return json(200, { registries: registryNames(secret.credentials, config.allowedRegistries) });
+});

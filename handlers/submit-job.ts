@@ -1,7 +1,7 @@
 import { batch, secretsManager } from '../lib/aws-clients';
 import { loadConfig } from '../lib/config';
 import { httpHandler, json, readJsonBody } from '../lib/http';
-import { callerArn, withRetryAfter } from '../lib/jobs/http';
+import { callerArn } from '../lib/jobs/http';
 import { ImageAccess } from '../lib/jobs/image-access';
 import { JobDefinitions } from '../lib/jobs/job-definitions';
 import { JobSubmitter } from '../lib/jobs/submit';
@@ -23,6 +23,6 @@ export const submitter = new JobSubmitter({
 });
 
 /** `POST /jobs` (SPEC §8). */
-export const handler = withRetryAfter(
-  httpHandler(async (event) => json(202, await submitter.submit(readJsonBody(event), callerArn(event)))),
+export const handler = httpHandler(async (event) =>
+  json(202, await submitter.submit(readJsonBody(event), callerArn(event))),
 );

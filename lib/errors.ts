@@ -9,17 +9,24 @@ export class HttpError extends Error {
   readonly statusCode: number;
   readonly title: string;
   readonly errors?: ReadonlyArray<{ path: string; message: string }>;
+  /** Extra response headers, e.g. `retry-after` on a 429. */
+  readonly headers?: Readonly<Record<string, string>>;
 
   constructor(
     statusCode: number,
     title: string,
     message: string,
-    options?: { cause?: unknown; errors?: ReadonlyArray<{ path: string; message: string }> },
+    options?: {
+      cause?: unknown;
+      errors?: ReadonlyArray<{ path: string; message: string }>;
+      headers?: Readonly<Record<string, string>>;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.statusCode = statusCode;
     this.title = title;
     if (options?.errors) this.errors = options.errors;
+    if (options?.headers) this.headers = options.headers;
   }
 }
 

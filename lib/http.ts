@@ -29,11 +29,12 @@ export function problem(
   statusCode: number,
   title: string,
   detail: string,
-  errors?: ReadonlyArray<{ path: string; message: string }>,
+  extra: Pick<HttpError, 'errors' | 'headers'> = {},
 ): HttpResult {
+  const { errors, headers } = extra;
   return {
     statusCode,
-    headers: { 'content-type': 'application/problem+json' },
+    headers: { ...headers, 'content-type': 'application/problem+json' },
     body: JSON.stringify({
       type: PROBLEM_TYPE,
       title,
@@ -50,7 +51,7 @@ export function problem(
  */
 export function errorToProblem(error: unknown, awsRequestId?: string): HttpResult {
   if (error instanceof HttpError && error.statusCode < 500) {
-    return problem(error.statusCode, error.title, error.message, error.errors);
+    return problem(error.statusCode, error.title, error.message, error);
   }
   if (error instanceof HttpError) {
     logger.error('request failed', {
@@ -58,7 +59,7 @@ export function errorToProblem(error: unknown, awsRequestId?: string): HttpResul
       error: error.message,
       cause: causeName(error),
     });
-    return problem(error.statusCode, error.title, error.message);
+    return problem(error.statusCode, error.title, error.message, { headers: error.headers });
   }
   logger.error('unexpected error', {
     error: error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown',

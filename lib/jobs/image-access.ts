@@ -1,10 +1,10 @@
+import { awsFailure } from '../aws-errors';
 import { HttpError } from '../errors';
 import { type BasicCredentials, RegistryError } from '../registry/client';
 import type { ImageReference } from '../registry/reference';
 import type { RegistryName } from '../registry/registry-name';
 import { SecretFormatError } from '../registry/secret';
 import type { SecretVersion } from '../registry/secret-store';
-import { awsFailure } from './aws-errors';
 
 /** Where the current registry credentials come from (CurrentSecretCache in production). */
 export interface SecretSource {

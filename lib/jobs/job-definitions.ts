@@ -4,8 +4,8 @@ import {
   type JobDefinition,
   RegisterJobDefinitionCommand,
 } from '@aws-sdk/client-batch';
+import { awsFailure, callAws } from '../aws-errors';
 import { logger } from '../logger';
-import { awsFailure, callAws } from './aws-errors';
 import { jobDefinitionName } from './names';
 import { GATEWAY_TAG_PREFIX } from './schema';
 

@@ -5,9 +5,9 @@ import {
   type JobDetail,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
+import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
-import { callAws } from './aws-errors';
 
 /** The 200 answer of `GET /jobs/{jobId}` (SPEC §8). */
 export interface JobView {

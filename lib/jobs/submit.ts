@@ -5,10 +5,10 @@ import {
   SubmitJobCommand,
   type SubmitJobCommandInput,
 } from '@aws-sdk/client-batch';
+import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
-import { callAws } from './aws-errors';
 import type { ImageAccess } from './image-access';
 import type { JobDefinitions } from './job-definitions';
 import { callerTagValue, defaultJobName } from './names';

@@ -1,4 +1,4 @@
-import { HttpError, isError } from '../errors';
+import { HttpError, isError } from './errors';
 
 /** Seconds a throttled caller is asked to wait (the `Retry-After` header of a 429). */
 export const RETRY_AFTER_SECONDS = 2;
@@ -42,7 +42,7 @@ export function awsFailure(error: unknown, failure: string): HttpError {
       429,
       'Too Many Requests',
       `AWS throttled the request; retry after ${RETRY_AFTER_SECONDS} seconds.`,
-      { cause: error },
+      { cause: error, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } },
     );
   }
   return new HttpError(502, 'Bad Gateway', failure, { cause: error });
