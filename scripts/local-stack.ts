@@ -223,7 +223,8 @@ async function provision(
   const group = await ec2.send(
     new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: NAME, Description: 'local Batch instances' }),
   );
-  if (!subnet.Subnet?.SubnetId || !group.GroupId) throw new Error('moto returned no subnet or security group');
+  if (!subnet.Subnet?.SubnetId || !group.GroupId)
+    throw new Error('moto returned no subnet or security group');
 
   const environment = await batch.send(
     new CreateComputeEnvironmentCommand({

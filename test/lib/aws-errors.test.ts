@@ -1,6 +1,6 @@
 import { BatchServiceException, ClientException } from '@aws-sdk/client-batch';
-import { HttpError } from '../../lib/errors';
 import { awsFailure, isThrottling } from '../../lib/aws-errors';
+import { HttpError } from '../../lib/errors';
 
 function serviceError(name: string, httpStatusCode: number): BatchServiceException {
   return new BatchServiceException({ name, $fault: 'client', $metadata: { httpStatusCode }, message: 'm' });
