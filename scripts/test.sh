@@ -5,4 +5,12 @@ cd "$(dirname "$0")/.."
 bash scripts/prereqs.sh
 npm run --silent typecheck
 npm run --silent lint
-npm run --silent jest -- --ci "$@"
+mkdir -p .local
+status=0
+npm run --silent jest -- --ci --json --outputFile=.local/jest-results.json "$@" || status=$?
+# One plain closing line for whoever reads the log: "N passed, N failed".
+node -e '
+  const r = require("./.local/jest-results.json");
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""));
+' || true
+exit "$status"
