@@ -69,6 +69,14 @@ export interface RolloutDeps {
 export interface RolloutTarget {
   readonly secretArn: string;
   readonly secretVersionId: string;
+  /**
+   * Whether V is still the version to roll out: resolves undefined while it is, otherwise why
+   * not (say, a rotation made a newer version current while this run waited on a registry or on
+   * an UPDATING compute environment). Asked right before the launch template's default version
+   * moves and before a compute environment is updated after a wait, so a stale run never moves
+   * the fleet back to older credentials. Absent: V is always wanted.
+   */
+  readonly supersededBy?: () => Promise<string | undefined>;
 }
 
 export interface ComputeEnvironmentResult {
@@ -84,6 +92,8 @@ export interface RolloutSummary {
   readonly createdLaunchTemplateVersion: boolean;
   readonly computeEnvironments: readonly ComputeEnvironmentResult[];
   readonly prunedVersions: readonly number[];
+  /** Set when V stopped being wanted mid-rollout: why. Nothing was moved after that point. */
+  readonly superseded?: string;
 }
 
 /** At least one compute environment was refused or failed; the summary says which and why. */
@@ -116,6 +126,8 @@ export class RolloutError extends Error {
  * 4. deletes old versions beyond KEEP_LAUNCH_TEMPLATE_VERSIONS (failures are warnings);
  * 5. logs one summary, and throws RolloutError if any compute environment was refused or failed,
  *    so the trigger retries (the retry reuses the version).
+ * A run whose version was superseded (`target.supersededBy`) stops moving things and returns a
+ * summary that says so, without error: the newer version's own rollout owns the fleet.
  */
 export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise<RolloutSummary> {
   const { settings, logger } = deps;
@@ -131,36 +143,47 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
   }
 
   const state = await describeLaunchTemplate(deps.ec2, settings.launchTemplateId);
-  const { versionNumber, created } = await publishVersion(deps, state, target);
+  const { versionNumber, created, superseded } = await publishVersion(deps, state, target);
   const launchTarget: LaunchTemplateTarget = {
     launchTemplateId: settings.launchTemplateId,
     launchTemplateName: state.launchTemplateName,
     versionNumber,
   };
 
-  const described = await describeComputeEnvironments(deps.batch, settings.computeEnvironments);
-  const policy: UpdatePolicySettings = {
-    terminateJobsOnUpdate: settings.updateTerminateJobs,
-    jobExecutionTimeoutMinutes: settings.updateJobTimeoutMinutes,
-  };
-  const settled = await Promise.allSettled(
-    settings.computeEnvironments.map((name) =>
-      rollOutTo(
-        deps,
-        name,
-        described.find((detail) => isComputeEnvironment(detail, name)),
-        launchTarget,
-        policy,
+  let computeEnvironments: ComputeEnvironmentResult[];
+  let prunedVersions: number[] = [];
+  if (superseded) {
+    computeEnvironments = settings.computeEnvironments.map((computeEnvironment) => ({
+      computeEnvironment,
+      outcome: { kind: 'skipped', reason: superseded },
+    }));
+  } else {
+    const described = await describeComputeEnvironments(deps.batch, settings.computeEnvironments);
+    const policy: UpdatePolicySettings = {
+      terminateJobsOnUpdate: settings.updateTerminateJobs,
+      jobExecutionTimeoutMinutes: settings.updateJobTimeoutMinutes,
+    };
+    const settled = await Promise.allSettled(
+      settings.computeEnvironments.map((name) =>
+        rollOutTo(
+          deps,
+          name,
+          described.find((detail) => isComputeEnvironment(detail, name)),
+          launchTarget,
+          policy,
+          target.supersededBy,
+        ),
       ),
-    ),
-  );
-  const computeEnvironments: ComputeEnvironmentResult[] = settled.map((result, index) => ({
-    computeEnvironment: settings.computeEnvironments[index] ?? `entry ${index + 1}`,
-    outcome:
-      result.status === 'fulfilled' ? result.value : { kind: 'failed', reason: describeError(result.reason) },
-  }));
-
-  const prunedVersions = await prune(deps, launchTarget, described);
+    );
+    computeEnvironments = settled.map((result, index) => ({
+      computeEnvironment: settings.computeEnvironments[index] ?? `entry ${index + 1}`,
+      outcome:
+        result.status === 'fulfilled'
+          ? result.value
+          : { kind: 'failed', reason: describeError(result.reason) },
+    }));
+    prunedVersions = await prune(deps, launchTarget, described);
+  }
 
   const summary: RolloutSummary = {
     secretVersionId,
@@ -169,9 +192,11 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
     createdLaunchTemplateVersion: created,
     computeEnvironments,
     prunedVersions,
+    ...(superseded ? { superseded } : {}),
   };
   logger.info('rollout summary', {
     secretVersionId,
+    ...(superseded ? { superseded } : {}),
     launchTemplateId: summary.launchTemplateId,
     launchTemplateVersion: versionNumber,
     createdLaunchTemplateVersion: created,
@@ -195,7 +220,7 @@ async function publishVersion(
   deps: RolloutDeps,
   state: LaunchTemplateState,
   target: RolloutTarget,
-): Promise<{ versionNumber: number; created: boolean }> {
+): Promise<{ versionNumber: number; created: boolean; superseded?: string }> {
   const launchTemplateId = deps.settings.launchTemplateId;
   const existing = findVersionFor(state, target.secretVersionId);
   let versionNumber: number;
@@ -223,7 +248,10 @@ async function publishVersion(
   const isDefault = state.versions.some(
     (version) => version.isDefault && version.versionNumber === versionNumber,
   );
-  if (!isDefault) await setDefaultVersion(deps.ec2, launchTemplateId, versionNumber);
+  if (isDefault) return { versionNumber, created };
+  const superseded = await target.supersededBy?.();
+  if (superseded) return { versionNumber, created, superseded };
+  await setDefaultVersion(deps.ec2, launchTemplateId, versionNumber);
   return { versionNumber, created };
 }
 
@@ -233,6 +261,7 @@ async function rollOutTo(
   initial: ComputeEnvironmentDetail | undefined,
   target: LaunchTemplateTarget,
   policy: UpdatePolicySettings,
+  supersededBy: RolloutTarget['supersededBy'],
 ): Promise<ComputeEnvironmentOutcome> {
   const backoff = deps.backoff ?? DEFAULT_BACKOFF;
   let detail = initial;
@@ -240,9 +269,13 @@ async function rollOutTo(
     if (!detail) return { kind: 'failed', reason: 'no such compute environment' };
     const action = planComputeEnvironment(detail, target, policy);
     switch (action.kind) {
-      case 'update':
+      case 'update': {
+        // After a wait the world may have moved on: never update to a superseded version.
+        const superseded = check > 0 ? await supersededBy?.() : undefined;
+        if (superseded) return { kind: 'skipped', reason: superseded };
         await updateComputeEnvironment(deps.batch, action.request);
         return { kind: 'updated' };
+      }
       case 'skip':
         return { kind: 'skipped', reason: action.reason };
       case 'refuse':

@@ -124,6 +124,10 @@ export interface SecretChangedDeps {
   readonly logger: LogSink;
 }
 
+function currentVersionOf(versionIdsToStages: Record<string, string[]> | undefined): string | undefined {
+  return Object.entries(versionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
+}
+
 export type SecretChangedResult =
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'rolled-out'; readonly secretVersionId: string };
@@ -154,9 +158,7 @@ export async function handleSecretChanged(
     deps.logger.info('event ignored', { eventId, reason });
     return { kind: 'ignored', reason };
   }
-  const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
-    stages.includes('AWSCURRENT'),
-  )?.[0];
+  const current = currentVersionOf(described.VersionIdsToStages);
   if (current === undefined) throw new Error(`Secret ${secret.arn} has no AWSCURRENT version`);
   deps.logger.info('rolling out the current secret version', {
     eventId,
@@ -164,6 +166,12 @@ export async function handleSecretChanged(
     secretArn: secret.arn,
     secretVersionId: current,
   });
-  await deps.rollout({ secretArn: secret.arn, secretVersionId: current });
+  // A rotation may move AWSCURRENT on while this run waits: it must not then move the fleet back.
+  const supersededBy = async (): Promise<string | undefined> => {
+    const now = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.arn }));
+    const latest = currentVersionOf(now.VersionIdsToStages);
+    return latest === current ? undefined : `superseded: AWSCURRENT is now version ${latest ?? '(none)'}`;
+  };
+  await deps.rollout({ secretArn: secret.arn, secretVersionId: current, supersededBy });
   return { kind: 'rolled-out', secretVersionId: current };
 }

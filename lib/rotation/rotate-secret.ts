@@ -6,7 +6,7 @@ import {
 import { z } from 'zod';
 import { readRegistrySecret } from '../registry/secret-store';
 import { type CredentialVerifier, verifyRegistryCredentials } from '../rollout/credentials';
-import type { LogSink, RolloutTarget } from '../rollout/rollout';
+import type { LogSink, RolloutSummary, RolloutTarget } from '../rollout/rollout';
 import type { CredentialIssuer } from './credential-issuer';
 import { refersToSecret } from './on-secret-changed';
 
@@ -46,7 +46,7 @@ export interface RotationDeps {
   /** VERIFY_CREDENTIALS: when false, testSecret checks the value's shape only. */
   readonly verifyCredentials: boolean;
   /** Rolls a secret version out to the fleet (lib/rollout/rollout.ts, deps bound). */
-  readonly rollout: (target: RolloutTarget) => Promise<unknown>;
+  readonly rollout: (target: RolloutTarget) => Promise<Pick<RolloutSummary, 'superseded'> | undefined>;
   readonly logger: LogSink;
 }
 
@@ -123,7 +123,18 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
     }
     case 'finishSecret': {
       const current = Object.entries(versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
-      await deps.rollout({ secretArn, secretVersionId: token });
+      // Wanted while the token is still this rotation's pending (or already current) version.
+      const supersededBy = async (): Promise<string | undefined> => {
+        const now = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secretArn }));
+        const labels = now.VersionIdsToStages?.[token] ?? [];
+        return labels.includes('AWSPENDING') || labels.includes('AWSCURRENT')
+          ? undefined
+          : `superseded: version ${token} is no longer AWSPENDING`;
+      };
+      const rolledOut = await deps.rollout({ secretArn, secretVersionId: token, supersededBy });
+      if (rolledOut?.superseded) {
+        throw new RotationError(`finishSecret stopped before moving AWSCURRENT: ${rolledOut.superseded}`);
+      }
       await deps.secretsManager.send(
         new UpdateSecretVersionStageCommand({
           SecretId: secretArn,

@@ -153,6 +153,62 @@ describe('rollout', () => {
     expect(summary.computeEnvironments[0]?.outcome).toEqual({ kind: 'updated' });
   });
 
+  it('moves nothing when V is superseded before the default version would move', async () => {
+    baseTemplate().install();
+    installComputeEnvironments(() => [computeEnvironment('ce-ondemand', { version: '3' })]);
+    const deps = makeDeps();
+    const supersededBy = jest.fn().mockResolvedValue('superseded: AWSCURRENT is now version v-next');
+
+    const summary = await rollout(deps, { ...target, supersededBy });
+
+    expect(supersededBy).toHaveBeenCalledTimes(1);
+    expect(ec2Mock).not.toHaveReceivedCommand(ModifyLaunchTemplateCommand);
+    expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
+    expect(summary.superseded).toBe('superseded: AWSCURRENT is now version v-next');
+    expect(summary.computeEnvironments).toEqual([
+      {
+        computeEnvironment: 'ce-ondemand',
+        outcome: { kind: 'skipped', reason: 'superseded: AWSCURRENT is now version v-next' },
+      },
+    ]);
+  });
+
+  it('does not update a compute environment after a wait if V was superseded meanwhile', async () => {
+    baseTemplate().install();
+    const states = ['UPDATING', 'VALID'] as const;
+    let describes = 0;
+    installComputeEnvironments(() => {
+      const status = states[Math.min(describes, states.length - 1)];
+      describes += 1;
+      return [computeEnvironment('ce-ondemand', { version: '3', status })];
+    });
+    const deps = makeDeps({ backoff: { attempts: 5, initialDelayMs: 1000, maxDelayMs: 1500 } });
+    const supersededBy = jest
+      .fn()
+      .mockResolvedValueOnce(undefined)
+      .mockResolvedValue('superseded: AWSCURRENT is now version v-next');
+
+    const summary = await rollout(deps, { ...target, supersededBy });
+
+    expect(ec2Mock).toHaveReceivedCommandTimes(ModifyLaunchTemplateCommand, 1);
+    expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
+    expect(summary.computeEnvironments[0]?.outcome).toEqual({
+      kind: 'skipped',
+      reason: 'superseded: AWSCURRENT is now version v-next',
+    });
+  });
+
+  it('asks whether V is superseded only before moving things, not on the straight path', async () => {
+    baseTemplate().install();
+    installComputeEnvironments(() => [computeEnvironment('ce-ondemand', { version: '3' })]);
+    const supersededBy = jest.fn().mockResolvedValue(undefined);
+
+    await rollout(makeDeps(), { ...target, supersededBy });
+
+    expect(supersededBy).toHaveBeenCalledTimes(1);
+    expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 1);
+  });
+
   it('gives up with a clear failure when a compute environment stays UPDATING', async () => {
     baseTemplate().install();
     installComputeEnvironments(() => [

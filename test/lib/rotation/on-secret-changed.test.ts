@@ -4,6 +4,7 @@ import {
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { RolloutTarget } from '../../../lib/rollout/rollout';
 import {
   handleSecretChanged,
   interpretSecretEvent,
@@ -69,7 +70,32 @@ describe('handleSecretChanged', () => {
     const result = await handleSecretChanged(deps, loadEvent(fixture));
 
     expect(result).toEqual({ kind: 'rolled-out', secretVersionId: CURRENT });
-    expect(rollout).toHaveBeenCalledWith({ secretArn: FIXTURE_SECRET.arn, secretVersionId: CURRENT });
+    expect(rollout).toHaveBeenCalledWith({
+      secretArn: FIXTURE_SECRET.arn,
+      secretVersionId: CURRENT,
+      supersededBy: expect.any(Function),
+    });
+  });
+
+  it('tells the rollout it is superseded once AWSCURRENT moves past the version it rolls out', async () => {
+    const { deps, rollout } = makeDeps();
+    await handleSecretChanged(deps, loadEvent('putSecretValue'));
+    const [[target]] = rollout.mock.calls as [[RolloutTarget]];
+    const whileCurrent = await target.supersededBy?.();
+    secretsMock.on(DescribeSecretCommand).resolves({
+      ARN: FIXTURE_SECRET.arn,
+      Name: FIXTURE_SECRET.name,
+      RotationEnabled: true,
+      VersionIdsToStages: {
+        [CURRENT]: ['AWSPREVIOUS'],
+        'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9': ['AWSCURRENT'],
+      },
+    });
+
+    const afterRotation = await target.supersededBy?.();
+
+    expect(whileCurrent).toBeUndefined();
+    expect(afterRotation).toBe('superseded: AWSCURRENT is now version f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9');
   });
 
   it.each([
@@ -119,10 +145,12 @@ describe('handleSecretChanged', () => {
     await handleSecretChanged(deps, event);
     await handleSecretChanged(deps, structuredClone(event));
 
-    expect(rollout.mock.calls).toEqual([
-      [{ secretArn: FIXTURE_SECRET.arn, secretVersionId: CURRENT }],
-      [{ secretArn: FIXTURE_SECRET.arn, secretVersionId: CURRENT }],
-    ]);
+    const sameTarget = {
+      secretArn: FIXTURE_SECRET.arn,
+      secretVersionId: CURRENT,
+      supersededBy: expect.any(Function),
+    };
+    expect(rollout.mock.calls).toEqual([[sameTarget], [sameTarget]]);
   });
 
   it('throws a rollout failure so EventBridge retries the event', async () => {

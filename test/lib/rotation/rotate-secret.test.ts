@@ -9,6 +9,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { RegistryError } from '../../../lib/registry/client';
 import { CredentialCheckError } from '../../../lib/rollout/credentials';
+import type { RolloutTarget } from '../../../lib/rollout/rollout';
 import {
   NothingStagedError,
   StagedCredentialIssuer,
@@ -254,6 +255,7 @@ describe('rotateSecret', () => {
       const order: string[] = [];
       const rollout = jest.fn(async () => {
         order.push('rollout');
+        return undefined;
       });
       secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
         order.push('move');
@@ -267,7 +269,11 @@ describe('rotateSecret', () => {
       const repeat = await rotateSecret(deps, step('finishSecret'));
 
       expect(order).toEqual(['rollout', 'move']);
-      expect(rollout).toHaveBeenCalledWith({ secretArn: ARN, secretVersionId: TOKEN });
+      expect(rollout).toHaveBeenCalledWith({
+        secretArn: ARN,
+        secretVersionId: TOKEN,
+        supersededBy: expect.any(Function),
+      });
       expect(secretsMock).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
         SecretId: ARN,
         VersionStage: 'AWSCURRENT',
@@ -284,6 +290,25 @@ describe('rotateSecret', () => {
       const { deps } = makeDeps({ rollout });
 
       await expect(rotateSecret(deps, step('finishSecret'))).rejects.toThrow('ce-legacy refused');
+
+      expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+      expect(stages[CURRENT]).toEqual(['AWSCURRENT']);
+    });
+
+    it('does not move AWSCURRENT when the pending version was superseded during the rollout', async () => {
+      const stages = installSecret();
+      const rollout = jest.fn(async (target: RolloutTarget) => {
+        const whilePending = await target.supersededBy?.();
+        stages[TOKEN] = [];
+        const superseded = await target.supersededBy?.();
+        expect(whilePending).toBeUndefined();
+        return superseded === undefined ? undefined : { superseded };
+      });
+      const { deps } = makeDeps({ rollout });
+
+      await expect(rotateSecret(deps, step('finishSecret'))).rejects.toThrow(
+        `finishSecret stopped before moving AWSCURRENT: superseded: version ${TOKEN} is no longer AWSPENDING`,
+      );
 
       expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
       expect(stages[CURRENT]).toEqual(['AWSCURRENT']);
