@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../../scripts/servers/processes';
@@ -58,15 +58,26 @@ describe('npm start', () => {
       });
       const job = (await submitted.json()) as { jobId: string };
       const readBack = await fetch(`${api}/jobs/${job.jobId}`);
+      const rotation = spawnSync('npm', ['run', 'local:rotate'], {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
 
       expect(registries.status).toBe(200);
       expect(await registries.json()).toEqual({ registries: [`127.0.0.1:${ports.BRG_REGISTRY_PORT}`] });
       expect(submitted.status).toBe(202);
       expect(readBack.status).toBe(200);
       expect(output).toContain('npm run local:rotate');
+      expect(rotation.status).toBe(0);
+      expect(rotation.stdout).toMatch(
+        /finishSecret: ok\nAWSCURRENT is now [0-9a-f-]{36}; launch template default version 2/,
+      );
     } finally {
       if (child.pid) process.kill(-child.pid, 'SIGINT');
       await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      child.stdout.destroy();
+      child.stderr.destroy();
     }
 
     expect(child.exitCode ?? child.signalCode).not.toBeNull();
