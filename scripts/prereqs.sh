@@ -17,6 +17,7 @@ command -v cloud-init >/dev/null 2>&1 || missing+=(cloud-init)
 [ -x /usr/bin/aws ] || missing+=(awscli)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v unzip >/dev/null 2>&1 || missing+=(unzip)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "prereqs: installing ${missing[*]} (Debian packages)"
