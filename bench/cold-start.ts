@@ -86,6 +86,7 @@ function packageFunctions(root: string, dir: string): FunctionBundle[] {
     cwd: root,
     encoding: 'utf8',
     timeout: 120_000,
+    env: { ...process.env, BRG_ESBUILD_WORK_FOLDER: '.esbuild-bench' },
   });
   if (packaged.status !== 0) {
     throw new Error(

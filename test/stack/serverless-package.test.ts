@@ -27,7 +27,13 @@ beforeAll(() => {
   const result = spawnSync('npx', ['serverless', 'package', '--stage', 'test', '--package', out], {
     cwd: root,
     encoding: 'utf8',
-    env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' },
+    env: {
+      ...process.env,
+      AWS_ACCESS_KEY_ID: '',
+      AWS_SECRET_ACCESS_KEY: '',
+      AWS_PROFILE: '',
+      BRG_ESBUILD_WORK_FOLDER: '.esbuild-test-package',
+    },
     timeout: 240_000,
   });
   if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
