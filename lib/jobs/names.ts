@@ -36,7 +36,8 @@ export function defaultJobName(image: ImageReference): string {
  */
 export function callerTagValue(userArn: string | undefined): string {
   const value = (userArn ?? 'unknown').replace(/[^\p{L}\p{Z}\p{N}+\-=._:/@]/gu, '_');
-  return value.slice(0, 256) || 'unknown';
+  // Cut by code points: a split surrogate pair is not valid UTF-8, and AWS would refuse the tag.
+  return Array.from(value).slice(0, 256).join('') || 'unknown';
 }
 
 function sanitise(text: string): string {

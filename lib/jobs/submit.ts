@@ -20,6 +20,9 @@ export const SUBMITTED_BY_TAG_KEY = `${GATEWAY_TAG_PREFIX}submitted-by`;
 /** Batch's limit on a job definition's image. */
 const MAX_IMAGE_LENGTH = 255;
 
+/** AWS Batch's quota on a SubmitJob request's payload (service quotas: 30 KiB). */
+export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;
+
 /** The 202 answer of `POST /jobs`. */
 export interface SubmittedJob {
   readonly jobId: string;
@@ -51,6 +54,14 @@ export class JobSubmitter {
     await this.deps.imageAccess.check(image);
     const definition = await this.deps.jobDefinitions.forImage(image.normalised);
     const input = submitJobInput(request, image, definition.arn, this.deps.jobQueue, callerArn);
+    const payloadBytes = Buffer.byteLength(JSON.stringify(input));
+    if (payloadBytes > MAX_SUBMIT_JOB_PAYLOAD_BYTES) {
+      throw new HttpError(
+        400,
+        'Bad Request',
+        `The job's command, environment and tags make a ${payloadBytes}-byte SubmitJob request; AWS Batch accepts at most ${MAX_SUBMIT_JOB_PAYLOAD_BYTES} bytes.`,
+      );
+    }
     const submitted = await callAws(
       () => this.deps.batch.send(new SubmitJobCommand(input)),
       'AWS Batch did not accept the job; the operator can find the cause in the logs.',

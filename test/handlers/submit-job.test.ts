@@ -504,6 +504,19 @@ describe('POST /jobs handler', () => {
       expect(secretsMock.calls()).toHaveLength(0);
       expect(batchMock.calls()).toHaveLength(0);
     });
+
+    it('refuses a job whose SubmitJob request would exceed the 30 KiB Batch quota, without submitting it', async () => {
+      const half = 'x'.repeat(16 * 1024);
+      const { result, body } = await invoke(
+        postJobs({ image: 'alpine', command: ['run', half], environment: { DATA: half } }),
+      );
+
+      expectProblem(result, 400);
+      expect(body.detail).toMatch(
+        /make a \d+-byte SubmitJob request; AWS Batch accepts at most 30720 bytes/,
+      );
+      expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
+    });
   });
 
   describe('403', () => {

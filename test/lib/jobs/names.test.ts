@@ -60,4 +60,11 @@ describe('callerTagValue', () => {
   ])('records %s as a valid tag value', (arn, expected) => {
     expect(callerTagValue(arn)).toBe(expected);
   });
+
+  it('cuts a long identity at 256 characters without splitting a surrogate pair', () => {
+    const value = callerTagValue(`${'a'.repeat(255)}\u{10000}b`);
+
+    expect(Array.from(value)).toHaveLength(256);
+    expect(value.endsWith('\u{10000}')).toBe(true);
+  });
 });
