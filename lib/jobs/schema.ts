@@ -1,4 +1,5 @@
-import { type core, z } from 'zod';
+import { en } from 'zod/locales';
+import * as z from 'zod/mini';
 import { HttpError } from '../errors';
 
 /** Tag keys the gateway sets itself; callers may not use this prefix. */
@@ -15,55 +16,74 @@ const ENVIRONMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}+\-=._:/@]*$/u;
 const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
-const environmentName = z
-  .string()
-  .regex(ENVIRONMENT_NAME, 'must match [A-Za-z_][A-Za-z0-9_]*')
-  .refine((name) => !name.startsWith('AWS_BATCH'), 'must not start with AWS_BATCH (reserved by AWS Batch)');
+const environmentName = z.string().check(
+  z.regex(ENVIRONMENT_NAME, 'must match [A-Za-z_][A-Za-z0-9_]*'),
+  z.refine((name) => !name.startsWith('AWS_BATCH'), 'must not start with AWS_BATCH (reserved by AWS Batch)'),
+);
 
-const tagKey = z
-  .string()
-  .min(1, 'must not be empty')
-  .max(128, 'must be at most 128 characters')
-  .regex(TAG_CHARACTERS, 'may hold letters, numbers, spaces and + - = . _ : / @ only')
-  .refine((key) => !key.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved by AWS)')
-  .refine(
+const tagKey = z.string().check(
+  z.minLength(1, 'must not be empty'),
+  z.maxLength(128, 'must be at most 128 characters'),
+  z.regex(TAG_CHARACTERS, 'may hold letters, numbers, spaces and + - = . _ : / @ only'),
+  z.refine((key) => !key.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved by AWS)'),
+  z.refine(
     (key) => !key.toLowerCase().startsWith(GATEWAY_TAG_PREFIX),
     `must not start with "${GATEWAY_TAG_PREFIX}" (set by the gateway)`,
-  );
+  ),
+);
 
 const tagValue = z
   .string()
-  .max(256, 'must be at most 256 characters')
-  .regex(TAG_CHARACTERS, 'may hold letters, numbers, spaces and + - = . _ : / @ only');
+  .check(
+    z.maxLength(256, 'must be at most 256 characters'),
+    z.regex(TAG_CHARACTERS, 'may hold letters, numbers, spaces and + - = . _ : / @ only'),
+  );
 
-/** The body of `POST /jobs` (SPEC §8). Unknown fields are rejected. */
+// Used as a check on z.number(), as classic `.int()` does: as the base schema its message would also
+// replace the "expected number" type error.
+const integer = z.int('must be an integer');
+
+/**
+ * The body of `POST /jobs` (SPEC §8). Unknown fields are rejected. Written with `zod/mini` so the
+ * bundle holds only the checks used here (classic `zod` cannot be tree-shaken).
+ */
 export const submitJobSchema = z.strictObject({
-  image: z.string().min(1, 'must not be empty').max(1024, 'must be at most 1024 characters'),
-  command: z.array(z.string()).optional(),
-  environment: z.record(environmentName, z.string()).optional(),
-  vcpus: z.number().positive('must be greater than 0').optional(),
-  memory: z.number().int('must be an integer').min(4, 'must be at least 4 (MiB)').optional(),
-  gpus: z.number().int('must be an integer').min(0, 'must be at least 0').optional(),
-  name: z
+  image: z
     .string()
-    .min(1, 'must not be empty')
-    .max(128, 'must be at most 128 characters')
-    .regex(JOB_NAME, 'must start with a letter or number and hold only letters, numbers, - and _')
-    .optional(),
-  timeoutSeconds: z.number().int('must be an integer').min(60, 'must be at least 60').optional(),
-  retryAttempts: z
-    .number()
-    .int('must be an integer')
-    .min(1, 'must be at least 1')
-    .max(10, 'must be at most 10')
-    .optional(),
-  tags: z
-    .record(tagKey, tagValue)
-    .refine((tags) => Object.keys(tags).length <= MAX_CALLER_TAGS, {
-      message: `must hold at most ${MAX_CALLER_TAGS} tags (AWS allows 50; the gateway adds its own)`,
-    })
-    .optional(),
+    .check(z.minLength(1, 'must not be empty'), z.maxLength(1024, 'must be at most 1024 characters')),
+  command: z.optional(z.array(z.string())),
+  environment: z.optional(z.record(environmentName, z.string())),
+  vcpus: z.optional(z.number().check(z.gt(0, 'must be greater than 0'))),
+  memory: z.optional(z.number().check(integer, z.gte(4, 'must be at least 4 (MiB)'))),
+  gpus: z.optional(z.number().check(integer, z.gte(0, 'must be at least 0'))),
+  name: z.optional(
+    z
+      .string()
+      .check(
+        z.minLength(1, 'must not be empty'),
+        z.maxLength(128, 'must be at most 128 characters'),
+        z.regex(JOB_NAME, 'must start with a letter or number and hold only letters, numbers, - and _'),
+      ),
+  ),
+  timeoutSeconds: z.optional(z.number().check(integer, z.gte(60, 'must be at least 60'))),
+  retryAttempts: z.optional(
+    z.number().check(integer, z.gte(1, 'must be at least 1'), z.lte(10, 'must be at most 10')),
+  ),
+  tags: z.optional(
+    z.record(tagKey, tagValue).check(
+      z.refine((tags) => Object.keys(tags).length <= MAX_CALLER_TAGS, {
+        message: `must hold at most ${MAX_CALLER_TAGS} tags (AWS allows 50; the gateway adds its own)`,
+      }),
+    ),
+  ),
 });
+
+/**
+ * zod's English messages ("Invalid input: expected string, received number"), passed to each
+ * parse: `zod/mini` loads no locale, and a per-parse map leaves zod's global config alone. Imported
+ * from `zod/locales` by name, since `z.locales.en` would bundle every locale.
+ */
+const englishMessages = en().localeError;
 
 export type SubmitJobRequest = z.infer<typeof submitJobSchema>;
 
@@ -82,13 +102,27 @@ export function parseSubmitJobRequest(body: unknown): SubmitJobRequest {
       errors: [{ path: '', message: 'must be a JSON object' }],
     });
   }
-  const result = submitJobSchema.safeParse(body);
-  if (result.success) return result.data;
-  const errors = result.error.issues.flatMap(toFieldProblems);
+  const result = submitJobSchema.safeParse(body, { error: englishMessages });
+  const protoKeys = protoKeyProblems(body);
+  if (result.success && protoKeys.length === 0) return result.data;
+  const errors = [...protoKeys, ...(result.success ? [] : result.error.issues.flatMap(toFieldProblems))];
   throw new HttpError(400, 'Bad Request', `The request body is invalid: ${summarise(errors)}.`, { errors });
 }
 
-function toFieldProblems(issue: core.$ZodIssue): FieldProblem[] {
+/**
+ * JSON.parse keeps a `"__proto__"` key as an own property, but zod's records skip it (copying it
+ * would replace the output's prototype), so the variable or tag would silently vanish: refuse it.
+ */
+function protoKeyProblems(body: object): FieldProblem[] {
+  return (['environment', 'tags'] as const).flatMap((field) => {
+    const record: unknown = Reflect.get(body, field);
+    return typeof record === 'object' && record !== null && Object.hasOwn(record, '__proto__')
+      ? [{ path: `${field}.__proto__`, message: 'name must not be __proto__' }]
+      : [];
+  });
+}
+
+function toFieldProblems(issue: z.core.$ZodIssue): FieldProblem[] {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => ({
       path: formatPath([...issue.path, key]),

@@ -1,5 +1,5 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import type { LogSink, RolloutTarget } from '../rollout/rollout';
 
 /** CloudTrail event names (API calls and service events) after which AWSCURRENT may have moved. */
@@ -10,13 +10,13 @@ export const HANDLED_CLOUDTRAIL_EVENTS = [
   'RotationSucceeded',
 ] as const;
 
-const optionalText = z.string().min(1).optional().catch(undefined);
-const record = z.record(z.string(), z.unknown());
+const optionalText = z.catch(z.optional(z.string().check(z.minLength(1))), undefined);
+const optionalRecord = z.catch(z.nullish(z.record(z.string(), z.unknown())), undefined);
 
 const labelUpdatedSchema = z.object({
   'detail-type': z.literal('Secret Label Updated'),
   source: z.literal('aws.secretsmanager'),
-  resources: z.array(z.string()).optional().catch(undefined),
+  resources: z.catch(z.optional(z.array(z.string())), undefined),
   detail: z.object({ name: optionalText, labelUpdated: optionalText, versionId: optionalText }),
 });
 
@@ -27,13 +27,10 @@ const cloudTrailSchema = z.object({
     eventSource: z.literal('secretsmanager.amazonaws.com'),
     eventName: z.string(),
     errorCode: optionalText,
-    requestParameters: record.nullish().catch(undefined),
-    responseElements: record.nullish().catch(undefined),
-    additionalEventData: record.nullish().catch(undefined),
-    resources: z
-      .array(z.object({ ARN: optionalText }))
-      .nullish()
-      .catch(undefined),
+    requestParameters: optionalRecord,
+    responseElements: optionalRecord,
+    additionalEventData: optionalRecord,
+    resources: z.catch(z.nullish(z.array(z.object({ ARN: optionalText }))), undefined),
   }),
 });
 

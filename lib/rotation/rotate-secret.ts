@@ -3,7 +3,7 @@ import {
   type SecretsManagerClient,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { readRegistrySecret } from '../registry/secret-store';
 import { type CredentialVerifier, verifyRegistryCredentials } from '../rollout/credentials';
 import type { LogSink, RolloutSummary, RolloutTarget } from '../rollout/rollout';
@@ -15,10 +15,10 @@ export type RotationStep = (typeof ROTATION_STEPS)[number];
 
 /** The event Secrets Manager sends a rotation function. */
 export const rotationEventSchema = z.object({
-  SecretId: z.string().min(1),
-  ClientRequestToken: z.string().min(1),
+  SecretId: z.string().check(z.minLength(1)),
+  ClientRequestToken: z.string().check(z.minLength(1)),
   Step: z.enum(ROTATION_STEPS),
-  RotationToken: z.string().min(1).optional(),
+  RotationToken: z.optional(z.string().check(z.minLength(1))),
 });
 export type RotationEvent = z.infer<typeof rotationEventSchema>;
 

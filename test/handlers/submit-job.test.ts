@@ -471,6 +471,19 @@ describe('POST /jobs handler', () => {
       );
     });
 
+    it.each([
+      ['environment', '{"image":"alpine","environment":{"__proto__":"x","A":"1"}}'],
+      ['tags', '{"image":"alpine","tags":{"__proto__":"x"}}'],
+    ])('rejects a __proto__ name in %s instead of silently dropping it', async (field, rawBody) => {
+      const { result, body } = await invoke(postJobs(rawBody));
+
+      expectProblem(result, 400);
+      expect(body.errors).toEqual([
+        { path: `${field}.__proto__`, message: expect.stringContaining('__proto__') },
+      ]);
+      expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
+    });
+
     it('accepts the boundary values of every numeric rule and 48 tags', async () => {
       const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
       const payload = {
@@ -512,9 +525,7 @@ describe('POST /jobs handler', () => {
       );
 
       expectProblem(result, 400);
-      expect(body.detail).toMatch(
-        /make a \d+-byte SubmitJob request; AWS Batch accepts at most 30720 bytes/,
-      );
+      expect(body.detail).toMatch(/make a \d+-byte SubmitJob request; AWS Batch accepts at most 30720 bytes/);
       expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
     });
   });
