@@ -5,27 +5,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BatchClient, CreateComputeEnvironmentCommand, CreateJobQueueCommand } from '@aws-sdk/client-batch';
-import {
-  CreateLaunchTemplateCommand,
-  CreateSecurityGroupCommand,
-  CreateSubnetCommand,
-  CreateVpcCommand,
-  EC2Client,
-} from '@aws-sdk/client-ec2';
-import {
-  AddRoleToInstanceProfileCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  IAMClient,
-} from '@aws-sdk/client-iam';
-import {
-  CreateSecretCommand,
-  RotateSecretCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
+import { enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { waitFor } from './servers/processes';
 import { basicAuth, pushImage, type RegistryUser, startRegistry } from './servers/registry';
 
@@ -150,12 +134,8 @@ async function provision(
   httpPort: number,
   lambdaPort: number,
 ): Promise<LocalStack> {
-  const client = { endpoint, region: process.env.AWS_REGION };
+  const client = { endpoint, region: process.env.AWS_REGION ?? 'us-east-1' };
   const secrets = new SecretsManagerClient(client);
-  const ec2 = new EC2Client(client);
-  const iam = new IAMClient(client);
-  const batch = new BatchClient(client);
-
   const secret = await secrets.send(
     new CreateSecretCommand({
       Name: `${NAME}-registry-credentials`,
@@ -163,98 +143,25 @@ async function provision(
     }),
   );
   if (!secret.ARN) throw new Error('moto returned no secret ARN');
-  // Rotation must be enabled for rotateSecret's checks. Without a Lambda ARN moto only records the
-  // schedule; RotateImmediately=false keeps the value and makes it a new AWSCURRENT version.
-  const rotated = await secrets.send(
-    new RotateSecretCommand({
-      SecretId: secret.ARN,
-      RotationRules: { AutomaticallyAfterDays: 30 },
-      RotateImmediately: false,
-    }),
-  );
-  if (!rotated.VersionId) throw new Error('moto returned no secret version');
-  const launchTemplate = await ec2.send(
+  const versionId = await enableRotation(secrets, secret.ARN);
+  const launchTemplate = await new EC2Client(client).send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: NAME,
-      VersionDescription: `secret version ${rotated.VersionId}`,
+      VersionDescription: `secret version ${versionId}`,
       LaunchTemplateData: {
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         UserData: Buffer.from(
-          renderUserData({ secretArn: secret.ARN, secretVersion: { versionId: rotated.VersionId } }),
+          renderUserData({ secretArn: secret.ARN, secretVersion: { versionId } }),
         ).toString('base64'),
       },
     }),
   );
   const launchTemplateId = launchTemplate.LaunchTemplate?.LaunchTemplateId;
   if (!launchTemplateId) throw new Error('moto returned no launch template id');
-
-  const assume = (service: string) =>
-    JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
-    });
-  const serviceRole = await iam.send(
-    new CreateRoleCommand({
-      RoleName: 'AWSServiceRoleForBatch',
-      Path: '/aws-service-role/batch.amazonaws.com/',
-      AssumeRolePolicyDocument: assume('batch.amazonaws.com'),
-    }),
-  );
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: `${NAME}-instance`,
-      AssumeRolePolicyDocument: assume('ec2.amazonaws.com'),
-    }),
-  );
-  const profile = await iam.send(
-    new CreateInstanceProfileCommand({ InstanceProfileName: `${NAME}-instance` }),
-  );
-  await iam.send(
-    new AddRoleToInstanceProfileCommand({
-      InstanceProfileName: `${NAME}-instance`,
-      RoleName: `${NAME}-instance`,
-    }),
-  );
-
-  // moto checks the network exists, as Batch does.
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.42.0.0/16' }));
-  const vpcId = vpc.Vpc?.VpcId;
-  const subnet = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: '10.42.1.0/24' }));
-  const group = await ec2.send(
-    new CreateSecurityGroupCommand({ VpcId: vpcId, GroupName: NAME, Description: 'local Batch instances' }),
-  );
-  if (!subnet.Subnet?.SubnetId || !group.GroupId)
-    throw new Error('moto returned no subnet or security group');
-
-  const environment = await batch.send(
-    new CreateComputeEnvironmentCommand({
-      computeEnvironmentName: NAME,
-      type: 'MANAGED',
-      state: 'ENABLED',
-      serviceRole: serviceRole.Role?.Arn,
-      computeResources: {
-        type: 'EC2',
-        allocationStrategy: 'BEST_FIT_PROGRESSIVE',
-        minvCpus: 0,
-        maxvCpus: 16,
-        instanceTypes: ['optimal'],
-        subnets: [subnet.Subnet.SubnetId],
-        securityGroupIds: [group.GroupId],
-        instanceRole: profile.InstanceProfile?.Arn,
-        launchTemplate: { launchTemplateId, version: '$Default' },
-      },
-    }),
-  );
-  const queue = await batch.send(
-    new CreateJobQueueCommand({
-      jobQueueName: NAME,
-      priority: 1,
-      state: 'ENABLED',
-      computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
-    }),
-  );
-  if (!environment.computeEnvironmentArn || !queue.jobQueueArn)
-    throw new Error('moto returned no Batch ARNs');
+  const fleet = await provisionBatchFleet(client, {
+    name: NAME,
+    launchTemplate: { launchTemplateId, version: '$Default' },
+  });
   console.log(
     `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue`,
   );
@@ -266,8 +173,8 @@ async function provision(
     registryHost,
     secretArn: secret.ARN,
     launchTemplateId,
-    computeEnvironment: environment.computeEnvironmentArn,
-    jobQueue: queue.jobQueueArn,
+    computeEnvironment: fleet.computeEnvironmentArn,
+    jobQueue: fleet.jobQueueArn,
     nextUser,
   };
 }

@@ -1,6 +1,5 @@
 import {
   BatchClient,
-  CreateComputeEnvironmentCommand,
   CreateJobQueueCommand,
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
@@ -8,17 +7,11 @@ import {
   ListJobsCommand,
   SubmitJobCommand,
 } from '@aws-sdk/client-batch';
-import { DescribeSecurityGroupsCommand, DescribeSubnetsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import {
-  AddRoleToInstanceProfileCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  IAMClient,
-} from '@aws-sdk/client-iam';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
+import { provisionBatchFleet } from '../../scripts/servers/moto-fleet';
 import { basicAuth, pushImage, type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
 import { loadFixture } from '../helpers/fixtures';
 
@@ -27,7 +20,7 @@ type GetModule = typeof import('../../handlers/get-job');
 type CancelModule = typeof import('../../handlers/cancel-job');
 type AwsClients = typeof import('../../lib/aws-clients');
 
-const QUEUE = 'brg-it-queue';
+const QUEUE = 'brg-it';
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/job-submitter/pipeline-run-42';
 const good = { username: 'bot', password: 'It-Good-Password-4d1e' };
 const other = { username: 'bot', password: 'It-Real-Password-9c2b' };
@@ -51,66 +44,6 @@ function setEnv(values: Record<string, string>): void {
   }
 }
 
-async function provisionQueue(endpoint: string, region: string): Promise<void> {
-  const iam = new IAMClient({ endpoint, region });
-  const assume = (service: string) =>
-    JSON.stringify({
-      Version: '2012-10-17',
-      Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
-    });
-  const serviceRole = await iam.send(
-    new CreateRoleCommand({
-      RoleName: 'AWSServiceRoleForBatch',
-      Path: '/aws-service-role/batch.amazonaws.com/',
-      AssumeRolePolicyDocument: assume('batch.amazonaws.com'),
-    }),
-  );
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: 'brg-it-instance',
-      AssumeRolePolicyDocument: assume('ec2.amazonaws.com'),
-    }),
-  );
-  const profile = await iam.send(
-    new CreateInstanceProfileCommand({ InstanceProfileName: 'brg-it-instance' }),
-  );
-  await iam.send(
-    new AddRoleToInstanceProfileCommand({
-      InstanceProfileName: 'brg-it-instance',
-      RoleName: 'brg-it-instance',
-    }),
-  );
-  const ec2 = new EC2Client({ endpoint, region });
-  const subnets = await ec2.send(new DescribeSubnetsCommand({}));
-  const groups = await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: ['default'] }));
-  const environment = await batch.send(
-    new CreateComputeEnvironmentCommand({
-      computeEnvironmentName: 'brg-it',
-      type: 'MANAGED',
-      state: 'ENABLED',
-      serviceRole: serviceRole.Role?.Arn,
-      computeResources: {
-        type: 'EC2',
-        allocationStrategy: 'BEST_FIT_PROGRESSIVE',
-        minvCpus: 0,
-        maxvCpus: 16,
-        instanceTypes: ['optimal'],
-        subnets: (subnets.Subnets ?? []).slice(0, 1).map((subnet) => subnet.SubnetId ?? ''),
-        securityGroupIds: (groups.SecurityGroups ?? []).map((group) => group.GroupId ?? ''),
-        instanceRole: profile.InstanceProfile?.Arn,
-      },
-    }),
-  );
-  await batch.send(
-    new CreateJobQueueCommand({
-      jobQueueName: QUEUE,
-      priority: 1,
-      state: 'ENABLED',
-      computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
-    }),
-  );
-}
-
 beforeAll(async () => {
   // The moto process inherits this: jobs end (FAILED) 2 s into SubmitJob instead of at once.
   setEnv({ MOTO_SIMPLE_BATCH_FAIL_AFTER: '2' });
@@ -124,7 +57,7 @@ beforeAll(async () => {
   setEnv(moto.env);
   const region = moto.env.AWS_REGION ?? 'us-east-1';
   batch = new BatchClient({ endpoint: moto.endpoint, region });
-  await provisionQueue(moto.endpoint, region);
+  await provisionBatchFleet({ endpoint: moto.endpoint, region }, { name: QUEUE });
   const secret = await new SecretsManagerClient({ endpoint: moto.endpoint, region }).send(
     new CreateSecretCommand({
       Name: 'brg-it-registries',

@@ -1,23 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { BatchClient, CreateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
 import {
   CreateLaunchTemplateCommand,
   DescribeLaunchTemplateVersionsCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import {
-  AddRoleToInstanceProfileCommand,
-  CreateInstanceProfileCommand,
-  CreateRoleCommand,
-  IAMClient,
-} from '@aws-sdk/client-iam';
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
   PutSecretValueCommand,
-  RotateSecretCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -25,6 +15,7 @@ import { versionDescriptionFor } from '../../lib/rollout/launch-template';
 import { renderUserData } from '../../lib/rollout/user-data';
 import type { RotationStep } from '../../lib/rotation/rotate-secret';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
+import { enableRotation, provisionBatchFleet } from '../../scripts/servers/moto-fleet';
 import { type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
 
 jest.setTimeout(120000);
@@ -33,7 +24,6 @@ const STEPS: RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finis
 const OLD_USER = { username: 'ci-bot', password: 'old-pass-LEAK-CANARY-1' };
 const NEW_USER = { username: 'ci-bot-2026', password: 'new-pass-LEAK-CANARY-2' };
 const ACCOUNT = '123456789012';
-const SERVICE_LINKED_ROLE = `arn:aws:iam::${ACCOUNT}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`;
 const context = { functionName: 'rotateSecret', awsRequestId: 'integration' } as Context;
 
 let moto: RunningMoto;
@@ -110,43 +100,13 @@ beforeAll(async () => {
   };
   ec2 = new EC2Client(clientConfig);
   secretsManager = new SecretsManagerClient(clientConfig);
-  const iam = new IAMClient(clientConfig);
-  const batch = new BatchClient(clientConfig);
 
   // What serverless.yml provisions: the secret, the launch template, the roles, a compute environment.
   const created = await secretsManager.send(
     new CreateSecretCommand({ Name: 'brg-registry-credentials', SecretString: secretValue(OLD_USER) }),
   );
   secretArn = created.ARN ?? '';
-  // moto enables rotation only through RotateSecret; without a function it just re-labels a copy.
-  await secretsManager.send(
-    new RotateSecretCommand({
-      SecretId: secretArn,
-      RotationRules: { AutomaticallyAfterDays: 30 },
-      RotateImmediately: false,
-    }),
-  );
-  const trust = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: { Service: 'batch.amazonaws.com' }, Action: 'sts:AssumeRole' }],
-  });
-  await iam.send(
-    new CreateRoleCommand({
-      RoleName: 'AWSServiceRoleForBatch',
-      Path: '/aws-service-role/batch.amazonaws.com/',
-      AssumeRolePolicyDocument: trust,
-    }),
-  );
-  await iam.send(new CreateRoleCommand({ RoleName: 'brg-instance-role', AssumeRolePolicyDocument: trust }));
-  const profile = await iam.send(
-    new CreateInstanceProfileCommand({ InstanceProfileName: 'brg-instance-profile' }),
-  );
-  await iam.send(
-    new AddRoleToInstanceProfileCommand({
-      InstanceProfileName: 'brg-instance-profile',
-      RoleName: 'brg-instance-role',
-    }),
-  );
+  await enableRotation(secretsManager, secretArn);
   const template = await ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: 'brg-batch',
@@ -158,27 +118,9 @@ beforeAll(async () => {
     }),
   );
   launchTemplateId = template.LaunchTemplate?.LaunchTemplateId ?? '';
-  const subnets = await ec2.send(new DescribeSubnetsCommand({}));
-  const groups = await ec2.send(new DescribeSecurityGroupsCommand({}));
-  await batch.send(
-    new CreateComputeEnvironmentCommand({
-      computeEnvironmentName: 'brg-ondemand',
-      type: 'MANAGED',
-      state: 'ENABLED',
-      serviceRole: SERVICE_LINKED_ROLE,
-      computeResources: {
-        type: 'EC2',
-        allocationStrategy: 'BEST_FIT_PROGRESSIVE',
-        minvCpus: 0,
-        maxvCpus: 4,
-        desiredvCpus: 0,
-        instanceTypes: ['optimal'],
-        subnets: [subnets.Subnets?.[0]?.SubnetId ?? ''],
-        securityGroupIds: [groups.SecurityGroups?.[0]?.GroupId ?? ''],
-        instanceRole: profile.InstanceProfile?.Arn,
-        launchTemplate: { launchTemplateId, version: '1' },
-      },
-    }),
+  await provisionBatchFleet(
+    { endpoint: moto.endpoint, region: moto.env.AWS_REGION ?? 'us-east-1' },
+    { name: 'brg-ondemand', launchTemplate: { launchTemplateId, version: '1' } },
   );
 
   // The handler reads its configuration and creates its clients at import, as in Lambda.
