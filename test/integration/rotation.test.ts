@@ -23,7 +23,6 @@ jest.setTimeout(120000);
 const STEPS: RotationStep[] = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'];
 const OLD_USER = { username: 'ci-bot', password: 'old-pass-LEAK-CANARY-1' };
 const NEW_USER = { username: 'ci-bot-2026', password: 'new-pass-LEAK-CANARY-2' };
-const ACCOUNT = '123456789012';
 const context = { functionName: 'rotateSecret', awsRequestId: 'integration' } as Context;
 
 let moto: RunningMoto;
