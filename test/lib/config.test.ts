@@ -1,0 +1,124 @@
+import { loadConfig } from '../../lib/config';
+import { ConfigError } from '../../lib/errors';
+
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:registry-credentials-AbCdEf';
+
+function problemsOf(
+  env: Record<string, string>,
+  needs: Parameters<typeof loadConfig>[1] = [],
+): readonly string[] {
+  try {
+    loadConfig(env, needs);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadConfig', () => {
+  it('applies the defaults of SPEC §5 when only the secret is set', () => {
+    const config = loadConfig({ REGISTRY_SECRET_ARN: SECRET });
+
+    expect(config).toEqual({
+      registrySecretArn: SECRET,
+      launchTemplateId: '',
+      computeEnvironments: [],
+      jobQueue: '',
+      jobRoleArn: undefined,
+      allowedRegistries: [],
+      verifyImages: true,
+      verifyCredentials: true,
+      updateTerminateJobs: false,
+      updateJobTimeoutMinutes: 30,
+      keepLaunchTemplateVersions: 10,
+      secretCacheSeconds: 60,
+      imageCacheSeconds: 30,
+      registryTimeoutMs: 5000,
+    });
+  });
+
+  it('reads every variable, trimming lists and normalising allowed registries', () => {
+    const config = loadConfig(
+      {
+        REGISTRY_SECRET_ARN: SECRET,
+        LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
+        COMPUTE_ENVIRONMENTS:
+          ' ce-ondemand, arn:aws:batch:eu-west-1:111122223333:compute-environment/ce-spot ,',
+        JOB_QUEUE: 'private-registry',
+        JOB_ROLE_ARN: 'arn:aws:iam::111122223333:role/batch-job',
+        ALLOWED_REGISTRIES: 'public.ecr.aws, https://index.docker.io/v1/',
+        VERIFY_IMAGES: 'FALSE',
+        VERIFY_CREDENTIALS: 'false',
+        UPDATE_TERMINATE_JOBS: 'true',
+        UPDATE_JOB_TIMEOUT_MINUTES: '45',
+        KEEP_LAUNCH_TEMPLATE_VERSIONS: '3',
+        IMAGE_CACHE_SECONDS: '0',
+      },
+      ['rollout', 'gateway'],
+    );
+
+    expect(config.computeEnvironments).toEqual([
+      'ce-ondemand',
+      'arn:aws:batch:eu-west-1:111122223333:compute-environment/ce-spot',
+    ]);
+    expect(config.allowedRegistries.map((registry) => registry.name)).toEqual([
+      'public.ecr.aws',
+      'docker.io',
+    ]);
+    expect(config).toMatchObject({
+      launchTemplateId: 'lt-0123456789abcdef0',
+      jobQueue: 'private-registry',
+      jobRoleArn: 'arn:aws:iam::111122223333:role/batch-job',
+      verifyImages: false,
+      verifyCredentials: false,
+      updateTerminateJobs: true,
+      updateJobTimeoutMinutes: 45,
+      keepLaunchTemplateVersions: 3,
+      imageCacheSeconds: 0,
+    });
+  });
+
+  it('names every problem at once, in one error', () => {
+    const problems = problemsOf(
+      {
+        VERIFY_IMAGES: 'yes',
+        UPDATE_JOB_TIMEOUT_MINUTES: '-5',
+        KEEP_LAUNCH_TEMPLATE_VERSIONS: '1.5',
+        JOB_ROLE_ARN: 'batch-job',
+        ALLOWED_REGISTRIES: 'ghcr.io,ftp://files.example.com',
+      },
+      ['rollout', 'gateway'],
+    );
+
+    expect(problems).toEqual([
+      'REGISTRY_SECRET_ARN is required',
+      'LAUNCH_TEMPLATE_ID is required',
+      'JOB_QUEUE is required',
+      'JOB_ROLE_ARN must be an IAM role ARN',
+      'ALLOWED_REGISTRIES entry 2: registry_url must use https:// or http://',
+      'VERIFY_IMAGES must be "true" or "false"',
+      'UPDATE_JOB_TIMEOUT_MINUTES must be an integer from 1 to 10080',
+      'KEEP_LAUNCH_TEMPLATE_VERSIONS must be an integer from 1 to 10000',
+    ]);
+  });
+
+  it('requires only what the function needs', () => {
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET }, ['gateway'])).toEqual(['JOB_QUEUE is required']);
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET }, ['rollout'])).toEqual([
+      'LAUNCH_TEMPLATE_ID is required',
+    ]);
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET })).toEqual([]);
+  });
+
+  it('says which variables are wrong in its message, without quoting their values', () => {
+    const env = {
+      REGISTRY_SECRET_ARN: SECRET,
+      ALLOWED_REGISTRIES: 'https://bot:hunter2@registry.example.com',
+    };
+
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(/^Invalid configuration: ALLOWED_REGISTRIES entry 1: /);
+    expect(() => loadConfig(env)).not.toThrow(/hunter2/);
+  });
+});
