@@ -183,6 +183,15 @@ describe('serverless package', () => {
     },
   );
 
+  it.each([
+    ['RegistrySecret', 'CreateSecret'],
+    ['LaunchTemplate', 'CreateLaunchTemplate'],
+    ['ComputeEnvironment', 'CreateComputeEnvironment'],
+    ['JobQueue', 'CreateJobQueue'],
+  ])('creates %s only when no existing one is passed in (condition %s)', (resource, condition) => {
+    expect(resources[resource]?.Condition).toBe(condition);
+  });
+
   it('uses a different role for every function', () => {
     const roles = Object.keys(EXPECTED_ACTIONS).map(roleOf);
 
