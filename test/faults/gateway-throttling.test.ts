@@ -10,6 +10,7 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { RegistryClient } from '../../lib/registry/client';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import { SECRET_STRING } from '../lib/rollout/fakes';
 import { batchMock, batchThrottled, SECRET_ARN, secretsMock, secretsThrottled } from './fake-aws';
@@ -43,13 +44,10 @@ const ENV: Record<string, string> = {
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 let handlers: Record<Route, Handler>;
 let clearCaches: () => void;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
-  for (const [key, value] of Object.entries(ENV)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(ENV);
   const [submit, get, cancel, list] = await Promise.all([
     import('../../handlers/submit-job'),
     import('../../handlers/get-job'),
@@ -71,10 +69,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
 });
 
 /** Calls that are throttled right now; each mock checks it first. */

@@ -6,6 +6,7 @@ import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { CredentialCheckError } from '../../lib/rollout/credentials';
 import { loadEvent } from '../fixtures/events/load';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import { batchMock, ec2Mock, FakeAws, LT_ID, SECRET_ARN, secretsMock } from './fake-aws';
 
@@ -26,7 +27,7 @@ let challengerHost: string;
 let submitJob: (event: HttpEvent, context: Context) => Promise<HttpResult>;
 let onSecretChanged: (event: unknown, context: Context) => Promise<void>;
 let rotateSecret: (event: unknown, context: Context) => Promise<void>;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 async function listen(server: Server | HttpServer): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -63,20 +64,14 @@ beforeAll(async () => {
     SECRET_CACHE_SECONDS: '0',
     IMAGE_CACHE_SECONDS: '0',
   };
-  for (const [key, value] of Object.entries(env)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(env);
   ({ handler: submitJob } = await import('../../handlers/submit-job'));
   ({ handler: onSecretChanged } = await import('../../handlers/on-secret-changed'));
   ({ handler: rotateSecret } = await import('../../handlers/rotate-secret'));
 });
 
 afterAll(async () => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
   for (const socket of sockets) socket.destroy();
   await new Promise((resolve) => silent.close(resolve));
   challenger.closeAllConnections();

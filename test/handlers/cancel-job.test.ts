@@ -8,6 +8,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 type CancelJobModule = typeof import('../../handlers/cancel-job');
@@ -25,21 +26,15 @@ const ENV: Record<string, string> = {
 const batchMock = mockClient(BatchClient);
 const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
 let mod: CancelJobModule;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
-  for (const [key, value] of Object.entries(ENV)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(ENV);
   mod = await import('../../handlers/cancel-job');
 });
 
 afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
 });
 
 beforeEach(() => {

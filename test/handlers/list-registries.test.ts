@@ -8,6 +8,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 type ListRegistriesModule = typeof import('../../handlers/list-registries');
@@ -22,23 +23,17 @@ const ENV: Record<string, string> = {
 
 const secretsManagerMock = mockClient(SecretsManagerClient);
 const context = { awsRequestId: '3f6d2a4e-1c2b-4d5e-8f90-a1b2c3d4e5f6' } as Context;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 let mod: ListRegistriesModule;
 let logged: string[];
 
 beforeAll(async () => {
-  for (const [key, value] of Object.entries(ENV)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(ENV);
   mod = await import('../../handlers/list-registries');
 });
 
 afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
 });
 
 beforeEach(() => {

@@ -15,6 +15,7 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { RegistryClient, RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 type SubmitJobModule = typeof import('../../handlers/submit-job');
@@ -43,21 +44,15 @@ const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Cont
 
 let mod: SubmitJobModule;
 let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
-  for (const [key, value] of Object.entries(ENV)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(ENV);
   mod = await import('../../handlers/submit-job');
 });
 
 afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
 });
 
 beforeEach(() => {

@@ -13,6 +13,7 @@ import type { HttpEvent, HttpResult } from '../../lib/http';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { provisionBatchFleet } from '../../scripts/servers/moto-fleet';
 import { basicAuth, pushImage, type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 type SubmitModule = typeof import('../../handlers/submit-job');
@@ -35,18 +36,12 @@ let submitJob: SubmitModule;
 let getJob: GetModule;
 let cancelJob: CancelModule;
 let clients: AwsClients;
-const savedEnv: Record<string, string | undefined> = {};
-
-function setEnv(values: Record<string, string>): void {
-  for (const [key, value] of Object.entries(values)) {
-    if (!(key in savedEnv)) savedEnv[key] = process.env[key];
-    process.env[key] = value;
-  }
-}
+/** One restore per `setEnv` in beforeAll; run last first, so every variable ends as it was before. */
+const restoreEnv: Array<() => void> = [];
 
 beforeAll(async () => {
   // The moto process inherits this: jobs end (FAILED) 2 s into SubmitJob instead of at once.
-  setEnv({ MOTO_SIMPLE_BATCH_FAIL_AFTER: '2' });
+  restoreEnv.push(setEnv({ MOTO_SIMPLE_BATCH_FAIL_AFTER: '2' }));
   [moto, registry, rejecting] = await Promise.all([
     startMoto(),
     startRegistry({ kind: 'htpasswd', users: [good] }),
@@ -54,7 +49,7 @@ beforeAll(async () => {
   ]);
   await pushImage(registry.url, 'team/app', 'v1', basicAuth(good));
   await pushImage(rejecting.url, 'team/app', 'v1', basicAuth(other));
-  setEnv(moto.env);
+  restoreEnv.push(setEnv(moto.env));
   const region = moto.env.AWS_REGION ?? 'us-east-1';
   batch = new BatchClient({ endpoint: moto.endpoint, region });
   await provisionBatchFleet({ endpoint: moto.endpoint, region }, { name: QUEUE });
@@ -69,13 +64,15 @@ beforeAll(async () => {
       }),
     }),
   );
-  setEnv({
-    REGISTRY_SECRET_ARN: secret.ARN ?? '',
-    JOB_QUEUE: QUEUE,
-    VERIFY_IMAGES: 'true',
-    SECRET_CACHE_SECONDS: '60',
-    IMAGE_CACHE_SECONDS: '30',
-  });
+  restoreEnv.push(
+    setEnv({
+      REGISTRY_SECRET_ARN: secret.ARN ?? '',
+      JOB_QUEUE: QUEUE,
+      VERIFY_IMAGES: 'true',
+      SECRET_CACHE_SECONDS: '60',
+      IMAGE_CACHE_SECONDS: '30',
+    }),
+  );
   clients = await import('../../lib/aws-clients');
   submitJob = await import('../../handlers/submit-job');
   getJob = await import('../../handlers/get-job');
@@ -83,10 +80,7 @@ beforeAll(async () => {
 }, 60000);
 
 afterAll(async () => {
-  for (const [key, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  for (const restore of restoreEnv.reverse()) restore();
   await Promise.all([moto?.stop(), registry?.stop(), rejecting?.stop()]);
 });
 

@@ -29,6 +29,7 @@ import {
   secretsThrottled,
 } from '../faults/fake-aws';
 import { loadEvent } from '../fixtures/events/load';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import { startTokenServer, type TokenServer } from '../helpers/token-server';
 import { type Captured, capture, findLeaks, makeCanary, renderThrown } from './canary';
@@ -64,7 +65,7 @@ type Handlers = {
   listRegistries: (event: HttpEvent, context: Context) => Promise<HttpResult>;
 };
 let handlers: Handlers;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 
 beforeAll(async () => {
   tokens = await startTokenServer({ users: [user] });
@@ -102,10 +103,7 @@ beforeAll(async () => {
     REGISTRY_TIMEOUT_MS: '3000',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   };
-  for (const [key, value] of Object.entries(env)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(env);
   const [rotate, changed, submit, get, cancel, list] = await Promise.all([
     import('../../handlers/rotate-secret'),
     import('../../handlers/on-secret-changed'),
@@ -125,10 +123,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
   await Promise.all([basicRegistry?.stop(), bearerRegistry?.stop(), wrongRegistry?.stop(), tokens?.stop()]);
 });
 

@@ -16,6 +16,7 @@ import { callerTagValue } from '../../lib/jobs/names';
 import { logger } from '../../lib/logger';
 import { RegistryClient } from '../../lib/registry/client';
 import { parseImageReference } from '../../lib/registry/reference';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import {
   anyReferencePartsArb,
@@ -51,7 +52,7 @@ const batchMock = mockClient(BatchClient);
 const secretsMock = mockClient(SecretsManagerClient);
 const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
 const baseEvent = loadFixture<HttpEvent>('http/post-jobs.json');
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 let mod: SubmitJobModule;
 let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
 
@@ -113,20 +114,14 @@ function checkSubmitJob(input: SubmitJobCommandInput): void {
 }
 
 beforeAll(async () => {
-  for (const [key, value] of Object.entries(ENV)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(ENV);
   mod = await import('../../handlers/submit-job');
   // Thousands of requests: the log lines are not under test here.
   logger.setLogLevel('SILENT');
 });
 
 afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
 });
 
 beforeEach(() => {

@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { logger } from '../../lib/logger';
+import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import {
   grammarAlphabetStringArb,
@@ -53,7 +54,7 @@ const STATUSES: readonly JobStatus[] = [
 const batchMock = mockClient(BatchClient);
 const secretsMock = mockClient(SecretsManagerClient);
 const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
-const saved: Record<string, string | undefined> = {};
+let restoreEnv: (() => void) | undefined;
 let getJob: GetJobModule;
 let cancelJob: CancelJobModule;
 let listRegistries: ListRegistriesModule;
@@ -86,10 +87,7 @@ function jobDetail(jobId: string): JobDetail {
 }
 
 beforeAll(async () => {
-  for (const [key, value] of Object.entries(ENV)) {
-    saved[key] = process.env[key];
-    process.env[key] = value;
-  }
+  restoreEnv = setEnv(ENV);
   getJob = await import('../../handlers/get-job');
   cancelJob = await import('../../handlers/cancel-job');
   listRegistries = await import('../../handlers/list-registries');
@@ -97,10 +95,7 @@ beforeAll(async () => {
 });
 
 afterAll(() => {
-  for (const [key, value] of Object.entries(saved)) {
-    if (value === undefined) delete process.env[key];
-    else process.env[key] = value;
-  }
+  restoreEnv?.();
 });
 
 beforeEach(() => {
