@@ -129,6 +129,14 @@ function registryFailure(error: unknown, image: ImageReference, access: ImageReg
   }
   switch (error.kind) {
     case 'not-found':
+      if (error.status === 401 || error.status === 403) {
+        return new HttpError(
+          422,
+          'Unprocessable Content',
+          `The image ${image.normalised} does not exist in the registry ${image.registry}, or the gateway's credentials cannot read it.`,
+          { cause: error },
+        );
+      }
       return notFound(image, error);
     case 'unauthorized':
       // Without stored credentials, a registry that asks for them (Docker Hub does for a

@@ -166,7 +166,7 @@ export class RegistryClient {
    * `unexpected-status`.
    */
   async login(registry: RegistryName, credentials: BasicCredentials | undefined): Promise<void> {
-    const response = await this.send(registry, 'GET', '/v2/', {}, credentials, undefined);
+    const { response } = await this.send(registry, 'GET', '/v2/', {}, credentials, undefined);
     await response.body?.cancel().catch(() => undefined);
     if (response.ok) return;
     if (response.status === 404) {
@@ -197,7 +197,7 @@ export class RegistryClient {
     if (!TAG.test(reference) && digestProblem(reference) !== undefined) {
       throw new ImageReferenceError('manifest reference is neither a tag nor a digest');
     }
-    const response = await this.send(
+    const { response, bearer } = await this.send(
       registry,
       'HEAD',
       `/v2/${repository}/manifests/${reference}`,
@@ -207,6 +207,17 @@ export class RegistryClient {
     );
     if (response.status === 200) return true;
     if (response.status === 404) return false;
+    if (bearer && (response.status === 401 || response.status === 403)) {
+      // The token service accepted the credentials, yet the token does not reach this repository
+      // (`insufficient_scope`): Docker Hub and others answer so for a repository that is missing
+      // or not readable by these credentials. The caller can fix that; the credentials are fine.
+      throw new RegistryError(
+        'not-found',
+        registry.name,
+        response.status,
+        `registry ${registry.name} has no repository ${repository} these credentials can read (HTTP ${response.status})`,
+      );
+    }
     throw this.statusError(registry, response.status, `manifest check for ${repository}`);
   }
 
@@ -227,7 +238,10 @@ export class RegistryClient {
     );
   }
 
-  /** One request, authorised from the cache when possible, retried once after a 401 challenge. */
+  /**
+   * One request, authorised from the cache when possible, retried once after a 401 challenge.
+   * `bearer` says the answer came to a request carrying a token the token service issued.
+   */
   private async send(
     registry: RegistryName,
     method: 'GET' | 'HEAD',
@@ -235,7 +249,7 @@ export class RegistryClient {
     headers: Record<string, string>,
     credentials: BasicCredentials | undefined,
     scope: string | undefined,
-  ): Promise<Response> {
+  ): Promise<{ response: Response; bearer: boolean }> {
     const url = `${registry.apiBase}${path}`;
     const cached = this.cachedToken(registry, scope, credentials);
     let authorization: string | undefined;
@@ -244,7 +258,7 @@ export class RegistryClient {
       authorization = basicHeader(credentials);
 
     const first = await this.fetch(registry, url, method, { ...headers, ...this.auth(authorization) });
-    if (first.status !== 401) return first;
+    if (first.status !== 401) return { response: first, bearer: cached !== undefined };
     const header = first.headers.get('www-authenticate') ?? '';
     await first.body?.cancel().catch(() => undefined);
     const challenges = parseChallenges(header);
@@ -252,13 +266,21 @@ export class RegistryClient {
     const basic = challenges.find((challenge) => challenge.scheme === 'basic');
     if (bearer) {
       const token = await this.fetchToken(registry, bearer, credentials, scope);
-      return this.fetch(registry, url, method, { ...headers, authorization: `Bearer ${token}` });
+      const response = await this.fetch(registry, url, method, {
+        ...headers,
+        authorization: `Bearer ${token}`,
+      });
+      return { response, bearer: true };
     }
     if (basic && credentials && authorization === undefined) {
       this.basicRegistries.add(registry.apiBase);
-      return this.fetch(registry, url, method, { ...headers, authorization: basicHeader(credentials) });
+      const response = await this.fetch(registry, url, method, {
+        ...headers,
+        authorization: basicHeader(credentials),
+      });
+      return { response, bearer: false };
     }
-    return first;
+    return { response: first, bearer: false };
   }
 
   private auth(authorization: string | undefined): Record<string, string> {
@@ -273,7 +295,14 @@ export class RegistryClient {
     service = `registry ${registry.name}`,
   ): Promise<Response> {
     try {
-      return await fetch(url, { method, headers, signal: AbortSignal.timeout(this.options.timeoutMs) });
+      // No redirects: a registry's /v2/ and manifest answers have none, and following one could
+      // hand a foreign host the challenge that receives the stored credentials.
+      return await fetch(url, {
+        method,
+        headers,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
     } catch (error) {
       if (isTimeout(error)) {
         throw new RegistryError(

@@ -566,6 +566,19 @@ describe('POST /jobs handler', () => {
       expectProblem(result, 422);
     });
 
+    it('refuses, as 422 not 502, a repository the accepted stored credentials cannot read (Docker Hub typo)', async () => {
+      manifestExists.mockRejectedValue(
+        new RegistryError('not-found', 'docker.io', 401, 'registry docker.io has no repository team/tpyo'),
+      );
+
+      const { result, body } = await invoke(postJobs({ image: 'team/tpyo:1' }));
+
+      expectProblem(result, 422);
+      expect(body.detail).toBe(
+        "The image docker.io/team/tpyo:1 does not exist in the registry docker.io, or the gateway's credentials cannot read it.",
+      );
+    });
+
     it('does not cache a missing image', async () => {
       manifestExists.mockResolvedValueOnce(false).mockResolvedValueOnce(true);
 

@@ -71,6 +71,11 @@ export interface TokenServerOptions {
   readonly issuer?: string;
   /** `expires_in` reported to clients, in seconds (the JWT itself lives 5 minutes). */
   readonly expiresIn?: number;
+  /**
+   * Repositories a token never reaches, as Docker Hub does for a repository that is missing or
+   * private to others: the token is issued, with no access to them.
+   */
+  readonly denied?: readonly string[];
 }
 
 interface Access {
@@ -153,7 +158,11 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
         .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
       return;
     }
-    const token = issue(known.username, url.searchParams.getAll('scope'));
+    const denied = new Set(options.denied ?? []);
+    const scopes = url.searchParams
+      .getAll('scope')
+      .filter((scope) => !denied.has(parseScope(scope)?.name ?? ''));
+    const token = issue(known.username, scopes);
     const body = {
       token,
       access_token: token,

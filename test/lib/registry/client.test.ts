@@ -147,7 +147,7 @@ describe('RegistryClient against a registry with token auth (Bearer)', () => {
   let image: PushedImage;
 
   beforeAll(async () => {
-    tokens = await startTokenServer({ users: [USER], expiresIn: 60 });
+    tokens = await startTokenServer({ users: [USER], expiresIn: 60, denied: ['team/private'] });
     registry = await startRegistry({
       kind: 'token',
       realm: tokens.realm,
@@ -183,6 +183,19 @@ describe('RegistryClient against a registry with token auth (Bearer)', () => {
     // assert
     expect(error).toMatchObject({ kind: 'unauthorized', registry: registry.host, status: 401 });
     expect(error.message).toMatch(/token service 127\.0\.0\.1:\d+ of registry 127\.0\.0\.1:\d+ refused/);
+    expectNoCredential(error);
+  });
+
+  it('throws not-found, not unauthorized, when the accepted credentials cannot reach the repository', async () => {
+    // prepare
+    const client = new RegistryClient({ timeoutMs: 5000 });
+
+    // act
+    const error = await caught(client.manifestExists(name(), 'team/private', 'v1', USER));
+
+    // assert
+    expect(error).toMatchObject({ kind: 'not-found', registry: registry.host, status: 401 });
+    expect(error.message).toMatch(/has no repository team\/private these credentials can read \(HTTP 401\)/);
     expectNoCredential(error);
   });
 
@@ -301,6 +314,30 @@ describe('RegistryClient failures', () => {
         // assert
         expect(error).toMatchObject({ kind: 'unexpected-status', status: 500 });
         expect(error.message).toMatch(/answered HTTP 500/);
+      },
+    );
+  });
+
+  it('does not follow a redirect, so no other host gets to challenge for the credentials', async () => {
+    let otherHostRequests = 0;
+    await withServer(
+      () => {
+        otherHostRequests += 1;
+      },
+      async (otherUrl) => {
+        await withServer(
+          (_request, response) => response.writeHead(307, { location: `${otherUrl}/v2/` }).end(),
+          async (url) => {
+            // act
+            const error = await caught(
+              client().manifestExists(normaliseRegistryName(url), 'a/b', 'v1', USER),
+            );
+
+            // assert
+            expect(error).toMatchObject({ kind: 'unexpected-status', status: 307 });
+            expect(otherHostRequests).toBe(0);
+          },
+        );
       },
     );
   });
