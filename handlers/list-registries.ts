@@ -20,8 +20,9 @@ async function currentSecret(): Promise<SecretVersion> {
     return await registrySecret.get();
   } catch (error) {
     if (error instanceof SecretFormatError) {
-      // The message names the rule and the entry, never a value (SecretFormatError's contract).
-      throw new HttpError(502, 'Bad Gateway', `The stored registry secret is malformed: ${error.message}`, {
+      // A 5xx says nothing internal; the operator finds the rule in the log (the message names the
+      // rule and the entry, never a value: SecretFormatError's contract).
+      throw new HttpError(502, 'Bad Gateway', 'The gateway cannot use its registry credentials.', {
         cause: error,
       });
     }

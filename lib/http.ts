@@ -71,8 +71,9 @@ export function errorToProblem(error: unknown, awsRequestId?: string): HttpResul
   );
 }
 
+/** The cause's name and message, for the operator: AWS and registry errors carry no credential. */
 function causeName(error: Error): string | undefined {
-  return error.cause instanceof Error ? error.cause.name : undefined;
+  return error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined;
 }
 
 /**
