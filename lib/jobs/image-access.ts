@@ -105,6 +105,11 @@ export class ImageAccess {
         access.credentials,
       );
     } catch (error) {
+      // Refused stored credentials may have been rotated away: read the secret afresh next time
+      // instead of failing until the cache expires.
+      if (error instanceof RegistryError && error.kind === 'unauthorized' && access.credentials) {
+        this.secrets.invalidate?.();
+      }
       throw registryFailure(error, image, access);
     }
     if (!exists) throw notFound(image);

@@ -49,6 +49,11 @@ export class JobDefinitions {
     return definition;
   }
 
+  /** Forgets the definition remembered for one image, so the next request looks it up again. */
+  forget(normalisedImage: string): void {
+    this.known.delete(normalisedImage);
+  }
+
   /** Forgets every remembered definition (tests; a new container starts empty). */
   clear(): void {
     this.known.clear();

@@ -65,7 +65,12 @@ export class JobSubmitter {
     const submitted = await callAws(
       () => this.deps.batch.send(new SubmitJobCommand(input)),
       'AWS Batch did not accept the job; the operator can find the cause in the logs.',
-    );
+    ).catch((error: unknown) => {
+      // A remembered definition may have been deregistered since: look it up again next time.
+      if (error instanceof HttpError && error.statusCode === 502)
+        this.deps.jobDefinitions.forget(image.normalised);
+      throw error;
+    });
     if (!submitted.jobId) {
       throw new HttpError(502, 'Bad Gateway', 'AWS Batch did not return a job id.');
     }

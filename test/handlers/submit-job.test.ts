@@ -693,6 +693,35 @@ describe('POST /jobs handler', () => {
       expect(batchMock.calls()).toHaveLength(0);
     });
 
+    it('reads the secret afresh after a registry refused the stored credentials (they may have been rotated)', async () => {
+      manifestExists
+        .mockRejectedValueOnce(new RegistryError('unauthorized', 'registry.example.com', 401, 'refused'))
+        .mockResolvedValue(true);
+
+      const first = await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+      const second = await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+
+      expect([first.result.statusCode, second.result.statusCode]).toEqual([502, 202]);
+      expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+    });
+
+    it('looks the job definition up again after Batch refused a submission with it', async () => {
+      batchMock
+        .on(SubmitJobCommand)
+        .rejectsOnce(new ClientException({ message: 'Job definition is INACTIVE', $metadata: {} }))
+        .resolves({
+          jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
+          jobName: 'alpine-latest',
+          jobId: JOB_ID,
+        });
+
+      const first = await invoke(postJobs({ image: 'alpine' }));
+      const second = await invoke(postJobs({ image: 'alpine' }));
+
+      expect([first.result.statusCode, second.result.statusCode]).toEqual([502, 202]);
+      expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 2);
+    });
+
     it('answers 502 without the AWS message when AWS Batch rejects the submission', async () => {
       batchMock.on(SubmitJobCommand).rejects(
         new ClientException({
