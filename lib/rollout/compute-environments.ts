@@ -126,8 +126,15 @@ export function planComputeEnvironment(
       ? { launchTemplateId: current.launchTemplateId }
       : { launchTemplateName: current.launchTemplateName }),
     version,
-    // Leaving overrides out of an update would unset them.
-    ...(current.overrides !== undefined ? { overrides: current.overrides } : {}),
+    // Leaving overrides out of an update would unset them. Overrides on this launch template move
+    // to the new version too: their instances must read the same secret version.
+    ...(current.overrides !== undefined
+      ? {
+          overrides: current.overrides.map((override) =>
+            refersTo(override, target) ? { ...override, version } : override,
+          ),
+        }
+      : {}),
     ...(current.userdataType !== undefined ? { userdataType: current.userdataType } : {}),
   };
   return {

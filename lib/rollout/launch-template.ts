@@ -29,20 +29,31 @@ export function versionDescriptionFor(secretVersionId: string): string {
 }
 
 /**
- * The idempotency token for the launch template version of secret version V: 64 hex characters
- * (EC2 allows up to 64 ASCII characters), the same on every retry.
+ * The idempotency token for the launch template version of secret version V made from source
+ * version S: 64 hex characters (EC2 allows up to 64 ASCII characters), the same on every retry.
+ * S is part of it so that V rolled out again over a newer version (a redeploy, an AMI change)
+ * makes a new version instead of EC2 handing back the old one.
  */
-export function clientTokenFor(launchTemplateId: string, secretVersionId: string): string {
-  return createHash('sha256').update(`${launchTemplateId}\n${secretVersionId}`).digest('hex');
+export function clientTokenFor(
+  launchTemplateId: string,
+  secretVersionId: string,
+  sourceVersion: number,
+): string {
+  return createHash('sha256')
+    .update(`${launchTemplateId}\n${secretVersionId}\n${sourceVersion}`)
+    .digest('hex');
 }
 
-/** The newest version whose description names secret version V, if there is one. */
+/**
+ * The newest version, if its description names secret version V (SPEC §6: only then is it
+ * reused; an older version naming V would undo whatever changed the template since).
+ */
 export function findVersionFor(
   state: LaunchTemplateState,
   secretVersionId: string,
 ): LaunchTemplateVersionInfo | undefined {
-  const description = versionDescriptionFor(secretVersionId);
-  return state.versions.find((version) => version.description === description);
+  const newest = state.versions[0];
+  return newest?.description === versionDescriptionFor(secretVersionId) ? newest : undefined;
 }
 
 /** The default version's number; throws when EC2 reported none. */
@@ -105,7 +116,7 @@ export async function createLaunchTemplateVersion(
       LaunchTemplateId: input.launchTemplateId,
       SourceVersion: String(input.sourceVersion),
       VersionDescription: versionDescriptionFor(input.secretVersionId),
-      ClientToken: clientTokenFor(input.launchTemplateId, input.secretVersionId),
+      ClientToken: clientTokenFor(input.launchTemplateId, input.secretVersionId, input.sourceVersion),
       LaunchTemplateData: { UserData: Buffer.from(input.userData, 'utf8').toString('base64') },
     }),
   );

@@ -11,12 +11,20 @@ export interface PruneInput {
   readonly inUse: ReadonlySet<string>;
 }
 
+/** Whether a compute environment names a version symbolically (`$Default`, `$Latest`). */
+export function usesSymbolicVersion(inUse: ReadonlySet<string>): boolean {
+  return [...inUse].some((used) => !/^\d+$/.test(used));
+}
+
 /**
  * The versions to delete, oldest first (pure): every version older than the newest `keep`,
  * except the default version, the latest, the one just rolled out, and any a compute environment
- * uses. Never more than that: a version that is protected for any reason stays.
+ * uses. Never more than that: a version that is protected for any reason stays. Nothing at all
+ * while a compute environment names `$Default` or `$Latest`: Batch resolves those only when the
+ * environment is created or updated, so the version its instances launch from is unknown.
  */
 export function planPrune(input: PruneInput): number[] {
+  if (usesSymbolicVersion(input.inUse)) return [];
   const newestFirst = [...input.versions].sort((a, b) => b.versionNumber - a.versionNumber);
   const protectedVersions = new Set<number>([input.rolledOut]);
   const latest = newestFirst[0];

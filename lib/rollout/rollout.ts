@@ -25,7 +25,7 @@ import {
   type LaunchTemplateState,
   setDefaultVersion,
 } from './launch-template';
-import { planPrune } from './prune';
+import { planPrune, usesSymbolicVersion } from './prune';
 import type { UserDataInput } from './user-data';
 
 /** The configuration the rollout reads (SPEC §5). */
@@ -216,6 +216,10 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
   return summary;
 }
 
+/**
+ * Reuses the newest version if it carries V, or creates one from the default; then makes it the
+ * default. Asks `supersededBy` once, right before the first change it would make.
+ */
 async function publishVersion(
   deps: RolloutDeps,
   state: LaunchTemplateState,
@@ -223,8 +227,12 @@ async function publishVersion(
 ): Promise<{ versionNumber: number; created: boolean; superseded?: string }> {
   const launchTemplateId = deps.settings.launchTemplateId;
   const existing = findVersionFor(state, target.secretVersionId);
+  if (existing?.isDefault) return { versionNumber: existing.versionNumber, created: false };
+  const superseded = await target.supersededBy?.();
+  if (superseded)
+    return { versionNumber: existing?.versionNumber ?? defaultVersionOf(state), created: false, superseded };
+
   let versionNumber: number;
-  let created = false;
   if (existing) {
     versionNumber = existing.versionNumber;
   } else {
@@ -238,21 +246,14 @@ async function publishVersion(
       secretVersionId: target.secretVersionId,
       userData,
     });
-    created = true;
     deps.logger.info('launch template version created', {
       launchTemplateId,
       launchTemplateVersion: versionNumber,
       secretVersionId: target.secretVersionId,
     });
   }
-  const isDefault = state.versions.some(
-    (version) => version.isDefault && version.versionNumber === versionNumber,
-  );
-  if (isDefault) return { versionNumber, created };
-  const superseded = await target.supersededBy?.();
-  if (superseded) return { versionNumber, created, superseded };
   await setDefaultVersion(deps.ec2, launchTemplateId, versionNumber);
-  return { versionNumber, created };
+  return { versionNumber, created: existing === undefined };
 }
 
 async function rollOutTo(
@@ -310,6 +311,15 @@ async function prune(
     // configured ones as described before their update, too (their instances still use it).
     const all = await describeComputeEnvironments(deps.batch);
     const inUse = versionsInUse([...describedBefore, ...all], target);
+    if (usesSymbolicVersion(inUse)) {
+      deps.logger.info(
+        'pruning skipped: a compute environment uses $Default or $Latest of the launch template',
+        {
+          launchTemplateId,
+        },
+      );
+      return [];
+    }
     const state = await describeLaunchTemplate(deps.ec2, launchTemplateId);
     const doomed = planPrune({
       versions: state.versions,

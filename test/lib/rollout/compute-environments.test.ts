@@ -34,6 +34,23 @@ describe('planComputeEnvironment', () => {
     });
   });
 
+  it('moves overrides that use this launch template to the new version too, by id or by name', () => {
+    const overrides = [
+      { launchTemplateId: LT_ID, version: '7', targetInstanceTypes: ['g5.xlarge'] },
+      { launchTemplateName: LT_NAME, version: '$Default', targetInstanceTypes: ['p4d.24xlarge'] },
+      { launchTemplateName: 'gpu-template', version: '3', targetInstanceTypes: ['p5.48xlarge'] },
+    ];
+    const detail = computeEnvironment('ce-a', { version: '7', overrides });
+
+    const action = planComputeEnvironment(detail, target, policy);
+
+    expect(action.kind === 'update' && action.request.computeResources?.launchTemplate?.overrides).toEqual([
+      { launchTemplateId: LT_ID, version: '8', targetInstanceTypes: ['g5.xlarge'] },
+      { launchTemplateName: LT_NAME, version: '8', targetInstanceTypes: ['p4d.24xlarge'] },
+      { launchTemplateName: 'gpu-template', version: '3', targetInstanceTypes: ['p5.48xlarge'] },
+    ]);
+  });
+
   it('keeps the launch template name when the environment names it instead of its id', () => {
     const detail = withResources(computeEnvironment('ce-a'), {
       launchTemplate: { launchTemplateName: LT_NAME, version: '$Default' },

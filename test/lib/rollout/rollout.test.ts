@@ -153,6 +153,24 @@ describe('rollout', () => {
     expect(summary.computeEnvironments[0]?.outcome).toEqual({ kind: 'updated' });
   });
 
+  it('creates a new version from the default when an older version names V but a redeploy made a newer one', async () => {
+    new FakeLaunchTemplate(
+      [
+        { versionNumber: 1, description: 'initial' },
+        { versionNumber: 2, description: versionDescriptionFor(V) },
+        { versionNumber: 3, description: 'redeployed: new AMI' },
+      ],
+      3,
+    ).install();
+    installComputeEnvironments(() => [computeEnvironment('ce-ondemand', { version: '3' })]);
+
+    const summary = await rollout(makeDeps(), target);
+
+    expect(ec2Mock).toHaveReceivedCommandWith(CreateLaunchTemplateVersionCommand, { SourceVersion: '3' });
+    expect(summary).toMatchObject({ launchTemplateVersion: 4, createdLaunchTemplateVersion: true });
+    expect(ec2Mock).toHaveReceivedCommandWith(ModifyLaunchTemplateCommand, { DefaultVersion: '4' });
+  });
+
   it('moves nothing when V is superseded before the default version would move', async () => {
     baseTemplate().install();
     installComputeEnvironments(() => [computeEnvironment('ce-ondemand', { version: '3' })]);
