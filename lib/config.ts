@@ -93,7 +93,7 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     verifyImages: bool('VERIFY_IMAGES', true),
     verifyCredentials: bool('VERIFY_CREDENTIALS', true),
     updateTerminateJobs: bool('UPDATE_TERMINATE_JOBS', false),
-    updateJobTimeoutMinutes: int('UPDATE_JOB_TIMEOUT_MINUTES', 30, 1, 10080),
+    updateJobTimeoutMinutes: int('UPDATE_JOB_TIMEOUT_MINUTES', 30, 1, 7200),
     keepLaunchTemplateVersions: int('KEEP_LAUNCH_TEMPLATE_VERSIONS', 10, 1, 10000),
     secretCacheSeconds: int('SECRET_CACHE_SECONDS', 60, 0, 3600),
     imageCacheSeconds: int('IMAGE_CACHE_SECONDS', 30, 0, 3600),

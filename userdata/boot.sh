@@ -161,12 +161,12 @@ invalid\ *) die "secret $SECRET_ARN $version_label is invalid: ${auth_result#inv
 *) die "jq gave an unexpected result for secret $SECRET_ARN $version_label" ;;
 esac
 unset auth_result
-registry_keys=$(printf '%s' "$auth_data" | jq -r 'keys | join(" ")')
+registry_keys=$(printf '%s' "$auth_data" | jq -r 'keys | join(" ")') || die "jq could not list the registries of secret $SECRET_ARN $version_label"
 
 # Keep every other setting, drop earlier auth lines (the agent reads the file line by line,
 # splitting at the first "="), write to a temp file in the same directory and rename it.
-config_dir=$(dirname "$ECS_CONFIG_FILE")
-mkdir -p "$config_dir"
+config_dir=$(dirname "$ECS_CONFIG_FILE") || die "could not find the directory of $ECS_CONFIG_FILE"
+mkdir -p "$config_dir" || die "could not create $config_dir"
 temp_file=$(mktemp "$config_dir/.ecs.config.XXXXXX") || die "could not create a temporary file in $config_dir"
 trap 'rm -f "$temp_file"' EXIT
 if [[ -e $ECS_CONFIG_FILE ]]; then

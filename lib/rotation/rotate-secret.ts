@@ -126,10 +126,18 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
       // Wanted while the token is still this rotation's pending (or already current) version.
       const supersededBy = async (): Promise<string | undefined> => {
         const now = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secretArn }));
-        const labels = now.VersionIdsToStages?.[token] ?? [];
-        return labels.includes('AWSPENDING') || labels.includes('AWSCURRENT')
+        const stages = now.VersionIdsToStages ?? {};
+        const labels = stages[token] ?? [];
+        if (!labels.includes('AWSPENDING') && !labels.includes('AWSCURRENT')) {
+          return `superseded: version ${token} is no longer AWSPENDING`;
+        }
+        // An operator's update during the rotation made a newer version current: it owns the fleet.
+        const currentNow = Object.entries(stages).find(([, stageLabels]) =>
+          stageLabels.includes('AWSCURRENT'),
+        )?.[0];
+        return currentNow === current || currentNow === token
           ? undefined
-          : `superseded: version ${token} is no longer AWSPENDING`;
+          : `superseded: AWSCURRENT moved to version ${currentNow ?? '(none)'} during the rotation`;
       };
       const rolledOut = await deps.rollout({ secretArn, secretVersionId: token, supersededBy });
       if (rolledOut?.superseded) {

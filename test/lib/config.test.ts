@@ -98,7 +98,7 @@ describe('loadConfig', () => {
       'JOB_ROLE_ARN must be an IAM role ARN',
       'ALLOWED_REGISTRIES entry 2: registry_url must use https:// or http://',
       'VERIFY_IMAGES must be "true" or "false"',
-      'UPDATE_JOB_TIMEOUT_MINUTES must be an integer from 1 to 10080',
+      'UPDATE_JOB_TIMEOUT_MINUTES must be an integer from 1 to 7200',
       'KEEP_LAUNCH_TEMPLATE_VERSIONS must be an integer from 1 to 10000',
     ]);
   });

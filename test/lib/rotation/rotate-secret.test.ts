@@ -295,6 +295,24 @@ describe('rotateSecret', () => {
       expect(stages[CURRENT]).toEqual(['AWSCURRENT']);
     });
 
+    it('stops when an operator made another version current during the rotation', async () => {
+      const stages = installSecret();
+      const manual = 'c0ffee00-1234-4abc-9def-0123456789ab';
+      const rollout = jest.fn(async (target: RolloutTarget) => {
+        stages[CURRENT] = ['AWSPREVIOUS'];
+        stages[manual] = ['AWSCURRENT'];
+        const superseded = await target.supersededBy?.();
+        return superseded === undefined ? undefined : { superseded };
+      });
+      const { deps } = makeDeps({ rollout });
+
+      await expect(rotateSecret(deps, step('finishSecret'))).rejects.toThrow(
+        `superseded: AWSCURRENT moved to version ${manual} during the rotation`,
+      );
+
+      expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+    });
+
     it('does not move AWSCURRENT when the pending version was superseded during the rollout', async () => {
       const stages = installSecret();
       const rollout = jest.fn(async (target: RolloutTarget) => {
