@@ -142,7 +142,34 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
     logger.warn('registry logins skipped (VERIFY_CREDENTIALS=false)', { secretVersionId });
   }
 
+  // Before anything changes: a compute environment that can never take the update stops the
+  // rollout here, so the fleet is never left half on the new version.
+  const described = await describeComputeEnvironments(deps.batch, settings.computeEnvironments);
+  const policy: UpdatePolicySettings = {
+    terminateJobsOnUpdate: settings.updateTerminateJobs,
+    jobExecutionTimeoutMinutes: settings.updateJobTimeoutMinutes,
+  };
   const state = await describeLaunchTemplate(deps.ec2, settings.launchTemplateId);
+  const blocked = refusals(settings.computeEnvironments, described, state, policy);
+  if (blocked.length > 0) {
+    const names = blocked.map((result) => result.computeEnvironment).join(', ');
+    const summary: RolloutSummary = {
+      secretVersionId,
+      launchTemplateId: settings.launchTemplateId,
+      launchTemplateVersion: defaultVersionOf(state),
+      createdLaunchTemplateVersion: false,
+      computeEnvironments: settings.computeEnvironments.map(
+        (computeEnvironment) =>
+          blocked.find((result) => result.computeEnvironment === computeEnvironment) ?? {
+            computeEnvironment,
+            outcome: { kind: 'skipped', reason: `nothing changed while ${names} cannot take the update` },
+          },
+      ),
+      prunedVersions: [],
+    };
+    logSummary(logger, summary);
+    throw new RolloutError(summary);
+  }
   const { versionNumber, created, superseded } = await publishVersion(deps, state, target);
   const launchTarget: LaunchTemplateTarget = {
     launchTemplateId: settings.launchTemplateId,
@@ -158,11 +185,6 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
       outcome: { kind: 'skipped', reason: superseded },
     }));
   } else {
-    const described = await describeComputeEnvironments(deps.batch, settings.computeEnvironments);
-    const policy: UpdatePolicySettings = {
-      terminateJobsOnUpdate: settings.updateTerminateJobs,
-      jobExecutionTimeoutMinutes: settings.updateJobTimeoutMinutes,
-    };
     const settled = await Promise.allSettled(
       settings.computeEnvironments.map((name) =>
         rollOutTo(
@@ -194,18 +216,7 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
     prunedVersions,
     ...(superseded ? { superseded } : {}),
   };
-  logger.info('rollout summary', {
-    secretVersionId,
-    ...(superseded ? { superseded } : {}),
-    launchTemplateId: summary.launchTemplateId,
-    launchTemplateVersion: versionNumber,
-    createdLaunchTemplateVersion: created,
-    computeEnvironments: computeEnvironments.map((result) => ({
-      computeEnvironment: result.computeEnvironment,
-      ...result.outcome,
-    })),
-    prunedVersions,
-  });
+  logSummary(logger, summary);
   if (
     computeEnvironments.some(
       (result) => result.outcome.kind === 'refused' || result.outcome.kind === 'failed',
@@ -214,6 +225,48 @@ export async function rollout(deps: RolloutDeps, target: RolloutTarget): Promise
     throw new RolloutError(summary);
   }
   return summary;
+}
+
+/** The one structured summary line of a rollout: identifiers and outcomes, nothing secret. */
+function logSummary(logger: LogSink, summary: RolloutSummary): void {
+  logger.info('rollout summary', {
+    secretVersionId: summary.secretVersionId,
+    ...(summary.superseded ? { superseded: summary.superseded } : {}),
+    launchTemplateId: summary.launchTemplateId,
+    launchTemplateVersion: summary.launchTemplateVersion,
+    createdLaunchTemplateVersion: summary.createdLaunchTemplateVersion,
+    computeEnvironments: summary.computeEnvironments.map((result) => ({
+      computeEnvironment: result.computeEnvironment,
+      ...result.outcome,
+    })),
+    prunedVersions: summary.prunedVersions,
+  });
+}
+
+/**
+ * The configured compute environments that can never take this update (refused by
+ * planComputeEnvironment, or missing), planned against a version that does not exist yet.
+ */
+function refusals(
+  names: readonly string[],
+  described: readonly ComputeEnvironmentDetail[],
+  state: LaunchTemplateState,
+  policy: UpdatePolicySettings,
+): ComputeEnvironmentResult[] {
+  const provisional: LaunchTemplateTarget = {
+    launchTemplateId: state.launchTemplateId,
+    launchTemplateName: state.launchTemplateName,
+    versionNumber: 0,
+  };
+  return names.flatMap((computeEnvironment): ComputeEnvironmentResult[] => {
+    const detail = described.find((candidate) => isComputeEnvironment(candidate, computeEnvironment));
+    if (!detail)
+      return [{ computeEnvironment, outcome: { kind: 'failed', reason: 'no such compute environment' } }];
+    const action = planComputeEnvironment(detail, provisional, policy);
+    return action.kind === 'refuse'
+      ? [{ computeEnvironment, outcome: { kind: 'refused', reason: action.reason } }]
+      : [];
+  });
 }
 
 /**

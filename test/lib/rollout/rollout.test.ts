@@ -114,25 +114,23 @@ describe('rollout', () => {
   it('completes on retry without a second version when it failed after creating the version', async () => {
     const template = baseTemplate();
     template.install();
-    let outage = true;
-    installComputeEnvironments(() => {
-      if (outage) {
-        outage = false;
-        throw new ServerException({ message: 'Service unavailable', $metadata: {} });
-      }
-      return [computeEnvironment('ce-ondemand', { version: '3' })];
-    });
+    installComputeEnvironments(() => [computeEnvironment('ce-ondemand', { version: '3' })]);
+    batchMock
+      .on(UpdateComputeEnvironmentCommand)
+      .rejectsOnce(new ServerException({ message: 'Service unavailable', $metadata: {} }))
+      .resolves({ computeEnvironmentName: 'ce-ondemand' });
     const deps = makeDeps();
 
-    await expect(rollout(deps, target)).rejects.toThrow('Service unavailable');
+    await expect(rollout(deps, target)).rejects.toThrow(
+      'ce-ondemand failed: ServerException: Service unavailable',
+    );
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 1);
-    expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
     const summary = await rollout(deps, target);
 
     expect(ec2Mock).toHaveReceivedCommandTimes(CreateLaunchTemplateVersionCommand, 1);
     expect(template.versions.map((v) => v.versionNumber)).toEqual([1, 2, 3, 4]);
     expect(summary).toMatchObject({ launchTemplateVersion: 4, createdLaunchTemplateVersion: false });
-    expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 1);
+    expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 2);
   });
 
   it('waits with back-off while a compute environment is UPDATING, then updates it when VALID', async () => {
@@ -242,7 +240,7 @@ describe('rollout', () => {
     expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
   });
 
-  it('refuses a BEST_FIT compute environment by name, updates the others, logs the summary and throws', async () => {
+  it('refuses a BEST_FIT compute environment by name before changing anything, logs the summary and throws', async () => {
     baseTemplate().install();
     installComputeEnvironments(() => [
       computeEnvironment('ce-ondemand', { version: '3' }),
@@ -253,17 +251,21 @@ describe('rollout', () => {
     const failure = rollout(deps, target);
 
     await expect(failure).rejects.toThrow(/ce-legacy refused: its allocation strategy is BEST_FIT/);
-    expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 1);
-    expect(batchMock).toHaveReceivedCommandWith(UpdateComputeEnvironmentCommand, {
-      computeEnvironment: 'arn:aws:batch:us-east-1:123456789012:compute-environment/ce-ondemand',
-    });
+    // Nothing moved: the fleet is never left half on the new version.
+    expect(ec2Mock).not.toHaveReceivedCommand(CreateLaunchTemplateVersionCommand);
+    expect(ec2Mock).not.toHaveReceivedCommand(ModifyLaunchTemplateCommand);
+    expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
     expect(deps.logger.info).toHaveBeenCalledWith(
       'rollout summary',
       expect.objectContaining({
         secretVersionId: V,
-        launchTemplateVersion: 4,
+        launchTemplateVersion: 3,
         computeEnvironments: [
-          { computeEnvironment: 'ce-ondemand', kind: 'updated' },
+          {
+            computeEnvironment: 'ce-ondemand',
+            kind: 'skipped',
+            reason: 'nothing changed while ce-legacy cannot take the update',
+          },
           expect.objectContaining({ computeEnvironment: 'ce-legacy', kind: 'refused' }),
         ],
       }),
