@@ -4,19 +4,25 @@ import { logger } from '../lib/logger';
 import { RegistryClient } from '../lib/registry/client';
 import { productionRollout } from '../lib/rollout/production';
 import { eventHandler } from '../lib/rotation/event-handler';
-import { handleSecretChanged, type SecretChangedDeps } from '../lib/rotation/on-secret-changed';
+import { handleSecretChanged } from '../lib/rotation/on-secret-changed';
 
 const config = loadConfig(process.env, ['rollout']);
-
-/** Lives as long as the container. */
-export const deps: SecretChangedDeps = {
-  secretsManager,
-  secretId: config.registrySecretArn,
-  rollout: productionRollout(config, new RegistryClient({ timeoutMs: config.registryTimeoutMs })),
-  logger,
-};
+const rollOut = productionRollout(config, new RegistryClient({ timeoutMs: config.registryTimeoutMs }));
 
 /** EventBridge target: a change to the secret's AWSCURRENT rolls it out to the fleet (SPEC §6). */
-export const handler = eventHandler(async (event: unknown): Promise<void> => {
-  await handleSecretChanged(deps, event);
+export const handler = eventHandler(async (event: unknown, context): Promise<void> => {
+  // Lambda always gives the time left; a bare test context may not.
+  const remainingMs =
+    typeof context.getRemainingTimeInMillis === 'function'
+      ? () => context.getRemainingTimeInMillis()
+      : undefined;
+  await handleSecretChanged(
+    {
+      secretsManager,
+      secretId: config.registrySecretArn,
+      rollout: (target) => rollOut(target, remainingMs),
+      logger,
+    },
+    event,
+  );
 });

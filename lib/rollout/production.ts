@@ -7,13 +7,14 @@ import { renderUserData } from './user-data';
 
 /**
  * The rollout bound to the shared AWS clients, the logger, the user data renderer and real
- * sleeps: what both event handlers run.
+ * sleeps: what both event handlers run. `remainingMs` is the invocation's time left, so waits
+ * for UPDATING compute environments use the whole Lambda timeout.
  */
 export function productionRollout(
   config: Config,
   verifier: CredentialVerifier,
-): (target: RolloutTarget) => Promise<RolloutSummary> {
-  return (target) =>
+): (target: RolloutTarget, remainingMs?: () => number) => Promise<RolloutSummary> {
+  return (target, remainingMs) =>
     rollout(
       {
         ec2,
@@ -24,6 +25,7 @@ export function productionRollout(
         settings: config,
         logger,
         sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        ...(remainingMs ? { remainingMs } : {}),
       },
       target,
     );

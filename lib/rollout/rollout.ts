@@ -63,7 +63,16 @@ export interface RolloutDeps {
   readonly logger: LogSink;
   readonly sleep: (ms: number) => Promise<void>;
   readonly backoff?: BackoffSettings;
+  /**
+   * Time left in this invocation (Lambda's `getRemainingTimeInMillis`). When given, the wait for
+   * an UPDATING compute environment lasts as long as the invocation allows (less a reserve for
+   * the rest of the rollout), instead of `backoff.attempts` checks.
+   */
+  readonly remainingMs?: () => number;
 }
+
+/** Time a rollout keeps back from waiting, for its updates, pruning and summary. */
+export const WAIT_RESERVE_MS = 60_000;
 
 /** The secret version to roll out. `secretArn` is the full ARN (the user data names it). */
 export interface RolloutTarget {
@@ -337,10 +346,13 @@ async function rollOutTo(
       case 'fail':
         return { kind: 'failed', reason: action.reason };
       case 'wait': {
-        if (check >= backoff.attempts) {
+        const delay = Math.min(backoff.initialDelayMs * 2 ** check, backoff.maxDelayMs);
+        const outOfTime = deps.remainingMs
+          ? deps.remainingMs() - delay < WAIT_RESERVE_MS
+          : check >= backoff.attempts;
+        if (outOfTime) {
           return { kind: 'failed', reason: `${action.reason} after ${check} checks; giving up for now` };
         }
-        const delay = Math.min(backoff.initialDelayMs * 2 ** check, backoff.maxDelayMs);
         deps.logger.info('waiting for compute environment', {
           computeEnvironment: name,
           reason: action.reason,

@@ -225,6 +225,28 @@ describe('rollout', () => {
     expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 1);
   });
 
+  it('waits as long as the invocation has time left when it knows it, keeping a reserve', async () => {
+    baseTemplate().install();
+    installComputeEnvironments(() => [
+      computeEnvironment('ce-ondemand', { version: '3', status: 'UPDATING' }),
+    ]);
+    let remaining = 10 * 60_000;
+    const deps = makeDeps({
+      backoff: { attempts: 2, initialDelayMs: 5_000, maxDelayMs: 40_000 },
+      remainingMs: () => remaining,
+      sleep: async (ms: number) => {
+        remaining -= ms;
+      },
+    });
+
+    await expect(rollout(deps, target)).rejects.toThrow('ce-ondemand failed: it is UPDATING after');
+
+    // 5 + 10 + 20 + 40 × 12 s slept: far beyond 2 attempts, never into the last minute.
+    expect(remaining).toBeGreaterThanOrEqual(60_000);
+    expect(remaining).toBeLessThan(60_000 + 40_000);
+    expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
+  });
+
   it('gives up with a clear failure when a compute environment stays UPDATING', async () => {
     baseTemplate().install();
     installComputeEnvironments(() => [
