@@ -34,9 +34,18 @@ const cloudTrailSchema = z.object({
   }),
 });
 
-/** What an event says: a possible change to some secret (named by `secretRefs`), or nothing to act on. */
+const scheduledSchema = z.object({
+  'detail-type': z.literal('Scheduled Event'),
+  source: z.literal('aws.events'),
+});
+
+/**
+ * What an event says: a possible change to some secret (named by `secretRefs`), a scheduled
+ * reconciliation (bring the fleet to AWSCURRENT whatever happened before), or nothing to act on.
+ */
 export type SecretEventInterpretation =
   | { readonly kind: 'candidate'; readonly eventName: string; readonly secretRefs: readonly string[] }
+  | { readonly kind: 'reconcile'; readonly eventName: 'Scheduled Event' }
   | { readonly kind: 'ignored'; readonly reason: string };
 
 function text(value: unknown): string | undefined {
@@ -55,6 +64,7 @@ function texts(value: unknown): string[] | undefined {
  * other labels and stage moves that do not touch AWSCURRENT are ignored.
  */
 export function interpretSecretEvent(event: unknown): SecretEventInterpretation {
+  if (scheduledSchema.safeParse(event).success) return { kind: 'reconcile', eventName: 'Scheduled Event' };
   const label = labelUpdatedSchema.safeParse(event);
   if (label.success) {
     const { detail, resources } = label.data;
@@ -133,8 +143,10 @@ export type SecretChangedResult =
  * Handles one EventBridge event (SPEC §6). For the configured secret it resolves AWSCURRENT
  * (DescribeSecret VersionIdsToStages, which is never stale) and runs the rollout; duplicate and
  * out-of-order events therefore converge on the current version. Events for other secrets, and
- * events that cannot have moved AWSCURRENT, are ignored with a log line. Failures are thrown so
- * EventBridge retries and finally dead-letters the event.
+ * events that cannot have moved AWSCURRENT, are ignored with a log line. A scheduled event
+ * reconciles: whatever was missed or dead-lettered before, the fleet ends on AWSCURRENT (a cheap
+ * no-op when it already is). Failures are thrown so EventBridge retries and finally dead-letters
+ * the event.
  */
 export async function handleSecretChanged(
   deps: SecretChangedDeps,
@@ -150,12 +162,21 @@ export async function handleSecretChanged(
   if (!described.ARN || !described.Name)
     throw new Error(`DescribeSecret ${deps.secretId} returned no ARN or name`);
   const secret: SecretIdentity = { arn: described.ARN, name: described.Name, configured: deps.secretId };
-  if (!interpreted.secretRefs.some((ref) => refersToSecret(ref, secret))) {
+  if (
+    interpreted.kind === 'candidate' &&
+    !interpreted.secretRefs.some((ref) => refersToSecret(ref, secret))
+  ) {
     const reason = `${interpreted.eventName} is for another secret (${interpreted.secretRefs.join(', ') || 'none named'})`;
     deps.logger.info('event ignored', { eventId, reason });
     return { kind: 'ignored', reason };
   }
   const current = currentVersionOf(described.VersionIdsToStages);
+  if (current === undefined && interpreted.kind === 'reconcile') {
+    // A new stack's secret stays empty until the operator puts the first value.
+    const reason = `secret ${secret.arn} has no value yet`;
+    deps.logger.info('event ignored', { eventId, reason });
+    return { kind: 'ignored', reason };
+  }
   if (current === undefined) throw new Error(`Secret ${secret.arn} has no AWSCURRENT version`);
   deps.logger.info('rolling out the current secret version', {
     eventId,

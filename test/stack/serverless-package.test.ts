@@ -249,7 +249,9 @@ describe('serverless package', () => {
   });
 
   it('routes secret change events to onSecretChanged with a retry policy and a dead-letter queue', () => {
-    const [[, rule] = []] = ofType('AWS::Events::Rule');
+    const [[, rule] = []] = ofType('AWS::Events::Rule').filter(
+      ([, candidate]) => candidate.Properties.EventPattern,
+    );
     const [target] = (rule?.Properties.Targets ?? []) as Array<Record<string, Json>>;
     const [[, invokeConfig] = []] = ofType('AWS::Lambda::EventInvokeConfig');
 
@@ -276,6 +278,16 @@ describe('serverless package', () => {
         OnFailure: { Destination: { 'Fn::GetAtt': ['SecretEventsDeadLetterQueue', 'Arn'] } },
       },
     });
+  });
+
+  it('also runs onSecretChanged on a schedule, to reconcile whatever events were missed', () => {
+    const schedules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression);
+    const [[, schedule] = []] = schedules;
+    const [target] = (schedule?.Properties.Targets ?? []) as Array<Record<string, Json>>;
+
+    expect(schedules).toHaveLength(1);
+    expect(schedule?.Properties.ScheduleExpression).toBe('rate(1 hour)');
+    expect(target?.Arn).toEqual({ 'Fn::GetAtt': ['OnSecretChangedLambdaFunction', 'Arn'] });
   });
 
   it('schedules rotation with rotateSecret, lets only Secrets Manager invoke it, and never rotates at deploy', () => {

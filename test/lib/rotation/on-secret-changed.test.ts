@@ -77,6 +77,29 @@ describe('handleSecretChanged', () => {
     });
   });
 
+  it('reconciles on a scheduled event: rolls out AWSCURRENT without the event naming the secret', async () => {
+    const { deps, rollout } = makeDeps();
+
+    const result = await handleSecretChanged(deps, loadEvent('scheduledEvent'));
+
+    expect(result).toEqual({ kind: 'rolled-out', secretVersionId: CURRENT });
+    expect(rollout).toHaveBeenCalledWith(expect.objectContaining({ secretVersionId: CURRENT }));
+  });
+
+  it('lets a scheduled event pass quietly while the secret has no value yet', async () => {
+    secretsMock.on(DescribeSecretCommand).resolves({
+      ARN: FIXTURE_SECRET.arn,
+      Name: FIXTURE_SECRET.name,
+      VersionIdsToStages: {},
+    });
+    const { deps, rollout } = makeDeps();
+
+    const result = await handleSecretChanged(deps, loadEvent('scheduledEvent'));
+
+    expect(result).toEqual({ kind: 'ignored', reason: `secret ${FIXTURE_SECRET.arn} has no value yet` });
+    expect(rollout).not.toHaveBeenCalled();
+  });
+
   it('tells the rollout it is superseded once AWSCURRENT moves past the version it rolls out', async () => {
     const { deps, rollout } = makeDeps();
     await handleSecretChanged(deps, loadEvent('putSecretValue'));
