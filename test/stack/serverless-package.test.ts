@@ -83,17 +83,20 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
+    'kms:Decrypt',
   ],
   onSecretChanged: [
     ...LOGS,
     ...ROLLOUT,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
+    'kms:Decrypt',
     'sqs:SendMessage',
   ],
   submitJob: [
     ...LOGS,
     'secretsmanager:GetSecretValue',
+    'kms:Decrypt',
     'batch:RegisterJobDefinition',
     'batch:TagResource',
     'batch:SubmitJob',
@@ -102,7 +105,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
   cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
-  listRegistries: [...LOGS, 'secretsmanager:GetSecretValue'],
+  listRegistries: [...LOGS, 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
 };
 // Actions without resource-level permissions in IAM: only these may have Resource "*".
 const DESCRIBE_ONLY = new Set([
@@ -128,6 +131,17 @@ const ENVIRONMENT = [
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
 ];
+
+// Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
+const DECRYPT_THROUGH_SECRETS_MANAGER = {
+  Sid: 'DecryptTheSecret',
+  Effect: 'Allow',
+  Action: 'kms:Decrypt',
+  Resource: '',
+  Condition: {
+    StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' } },
+  },
+};
 
 describe('serverless package', () => {
   it('runs every function on nodejs24.x, bundled one zip per function (sizes: npm run bench)', () => {
@@ -180,13 +194,17 @@ describe('serverless package', () => {
   );
 
   it.each([
+    ['RegistrySecretRotation', 'HasRotationSchedule'],
     ['RegistrySecret', 'CreateSecret'],
     ['LaunchTemplate', 'CreateLaunchTemplate'],
     ['ComputeEnvironment', 'CreateComputeEnvironment'],
     ['JobQueue', 'CreateJobQueue'],
-  ])('creates %s only when no existing one is passed in (condition %s)', (resource, condition) => {
-    expect(resources[resource]?.Condition).toBe(condition);
-  });
+  ])(
+    'creates %s only under condition %s (an existing one passed in, or rotation turned off)',
+    (resource, condition) => {
+      expect(resources[resource]?.Condition).toBe(condition);
+    },
+  );
 
   it('uses a different role for every function', () => {
     const roles = Object.keys(EXPECTED_ACTIONS).map(roleOf);
@@ -206,7 +224,21 @@ describe('serverless package', () => {
         Action: 'secretsmanager:GetSecretValue',
         Resource: { 'Fn::If': ['CreateSecret', { Ref: 'RegistrySecret' }, { Ref: 'ExistingSecretArn' }] },
       },
+      DECRYPT_THROUGH_SECRETS_MANAGER,
     ]);
+  });
+
+  it('grants kms:Decrypt on a customer managed key only when one is given, and only through Secrets Manager', () => {
+    const readers = [
+      'InstanceRole',
+      ...['rotateSecret', 'onSecretChanged', 'submitJob', 'listRegistries'].map(roleOf),
+    ];
+
+    for (const role of readers) {
+      const decrypt = statementsOf(role).filter((statement) => actions(statement).includes('kms:Decrypt'));
+      expect(decrypt).toEqual([DECRYPT_THROUGH_SECRETS_MANAGER]);
+    }
+    expect(templateText.match(/"HasSecretKmsKey"/g)?.length).toBeGreaterThanOrEqual(readers.length);
   });
 
   it('creates a managed EC2 compute environment that can take infrastructure updates', () => {
