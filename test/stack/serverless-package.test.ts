@@ -206,6 +206,42 @@ describe('serverless package', () => {
     },
   );
 
+  it('puts the three functions that call registries in the given subnets, with the VPC access policy, only when asked', () => {
+    const vpcFunctions = ['rotateSecret', 'onSecretChanged', 'submitJob'];
+
+    for (const key of Object.keys(EXPECTED_ACTIONS)) {
+      const fn = resources[`${key[0]?.toUpperCase()}${key.slice(1)}LambdaFunction`];
+      const role = resources[roleOf(key)];
+      if (vpcFunctions.includes(key)) {
+        expect(fn?.Properties.VpcConfig).toEqual({
+          'Fn::If': [
+            'HasFunctionVpc',
+            {
+              SubnetIds: { Ref: 'FunctionSubnetIds' },
+              SecurityGroupIds: { Ref: 'FunctionSecurityGroupIds' },
+            },
+            { Ref: 'AWS::NoValue' },
+          ],
+        });
+        expect(role?.Properties.ManagedPolicyArns).toEqual({
+          'Fn::If': [
+            'HasFunctionVpc',
+            [
+              {
+                'Fn::Sub':
+                  'arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole',
+              },
+            ],
+            { Ref: 'AWS::NoValue' },
+          ],
+        });
+      } else {
+        expect(fn?.Properties.VpcConfig).toBeUndefined();
+        expect(role?.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+  });
+
   it('uses a different role for every function', () => {
     const roles = Object.keys(EXPECTED_ACTIONS).map(roleOf);
 
