@@ -75,7 +75,9 @@ describe('npm start', () => {
       );
     } finally {
       if (child.pid) process.kill(-child.pid, 'SIGINT');
-      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 20_000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+      clearTimeout(timer);
       child.stdout.destroy();
       child.stderr.destroy();
     }
