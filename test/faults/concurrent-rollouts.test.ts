@@ -2,7 +2,7 @@ import type { RegistryName } from '../../lib/registry/registry-name';
 import { RolloutError, rollout } from '../../lib/rollout/rollout';
 import { renderUserData } from '../../lib/rollout/user-data';
 import { makeDeps, SECRET_STRING, SETTINGS } from '../lib/rollout/fakes';
-import { batchMock, ec2Mock, FakeAws, SECRET_ARN, secretsMock } from './fake-aws';
+import { type FakeAws, midRotationFake, SECRET_ARN } from './fake-aws';
 
 // Two (or three) rollouts of the same secret version at once — a rotation's finishSecret and the
 // event its own stage move emits, or an event delivered twice — against a fake that behaves like
@@ -14,14 +14,7 @@ const target = { secretArn: SECRET_ARN, secretVersionId: V };
 const ENVIRONMENTS = ['ce-ondemand', 'ce-spot', 'ce-gpu'];
 
 function newFake(): FakeAws {
-  ec2Mock.reset();
-  batchMock.reset();
-  secretsMock.reset();
-  const fake = new FakeAws({ versions: 3, environments: ENVIRONMENTS });
-  fake.addSecretVersion(OLD, SECRET_STRING, ['AWSCURRENT']);
-  fake.addSecretVersion(V, SECRET_STRING, ['AWSPENDING']);
-  fake.install();
-  return fake;
+  return midRotationFake(ENVIRONMENTS, { current: OLD, pending: V, pendingValue: SECRET_STRING });
 }
 
 /** Rollout dependencies whose registry logins take `loginDelayMs`, to shift how runs interleave. */

@@ -28,6 +28,7 @@ import {
   LT_ID,
   LT_NAME,
   SECRET_ARN,
+  SECRET_STRING,
   secretsMock,
 } from '../lib/rollout/fakes';
 
@@ -476,6 +477,24 @@ export class FakeAws {
 }
 
 /** A promise that never settles and holds no timer: a call that never answers. */
+/**
+ * A fresh fake on freshly reset mocks, mid-rotation: three launch template versions, the given
+ * compute environments, `current` as AWSCURRENT and `pending` (with `pendingValue`) as AWSPENDING.
+ */
+export function midRotationFake(
+  environments: readonly string[],
+  versions: { current: string; pending: string; pendingValue: string },
+): FakeAws {
+  ec2Mock.reset();
+  batchMock.reset();
+  secretsMock.reset();
+  const fake = new FakeAws({ versions: 3, environments: [...environments] });
+  fake.addSecretVersion(versions.current, SECRET_STRING, ['AWSCURRENT']);
+  fake.addSecretVersion(versions.pending, versions.pendingValue, ['AWSPENDING']);
+  fake.install();
+  return fake;
+}
+
 export function never(): Promise<never> {
   return new Promise<never>(() => undefined);
 }

@@ -4,12 +4,11 @@ import { renderUserData } from '../../lib/rollout/user-data';
 import { makeDeps, SECRET_STRING, SETTINGS } from '../lib/rollout/fakes';
 import {
   type AwsCall,
-  batchMock,
   ec2Mock,
-  FakeAws,
+  type FakeAws,
   type FleetSnapshot,
+  midRotationFake,
   SECRET_ARN,
-  secretsMock,
   withDeadline,
 } from './fake-aws';
 
@@ -24,14 +23,7 @@ const ENVIRONMENTS = ['ce-ondemand', 'ce-spot', 'ce-gpu'];
 const LAMBDA_TIMEOUT_MS = 50;
 
 function newFake(): FakeAws {
-  ec2Mock.reset();
-  batchMock.reset();
-  secretsMock.reset();
-  const fake = new FakeAws({ versions: 3, environments: ENVIRONMENTS });
-  fake.addSecretVersion(OLD, SECRET_STRING, ['AWSCURRENT']);
-  fake.addSecretVersion(V, SECRET_STRING, ['AWSPENDING']);
-  fake.install();
-  return fake;
+  return midRotationFake(ENVIRONMENTS, { current: OLD, pending: V, pendingValue: SECRET_STRING });
 }
 
 function deps() {

@@ -4,13 +4,12 @@ import { renderUserData } from '../../lib/rollout/user-data';
 import { makeDeps, SECRET_STRING, SETTINGS } from '../lib/rollout/fakes';
 import {
   type AwsCall,
-  batchMock,
   decodedUserData,
   ec2Mock,
-  FakeAws,
+  type FakeAws,
   type FleetSnapshot,
+  midRotationFake,
   SECRET_ARN,
-  secretsMock,
   throttledFor,
 } from './fake-aws';
 
@@ -25,14 +24,7 @@ const target = { secretArn: SECRET_ARN, secretVersionId: V };
 const ENVIRONMENTS = ['ce-ondemand', 'ce-spot'];
 
 function newFake(): FakeAws {
-  ec2Mock.reset();
-  batchMock.reset();
-  secretsMock.reset();
-  const fake = new FakeAws({ versions: 3, environments: ENVIRONMENTS });
-  fake.addSecretVersion(OLD, SECRET_STRING, ['AWSCURRENT']);
-  fake.addSecretVersion(V, SECRET_STRING, ['AWSPENDING']);
-  fake.install();
-  return fake;
+  return midRotationFake(ENVIRONMENTS, { current: OLD, pending: V, pendingValue: SECRET_STRING });
 }
 
 function deps() {

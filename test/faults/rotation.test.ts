@@ -10,7 +10,8 @@ import {
   type AwsCall,
   batchMock,
   ec2Mock,
-  FakeAws,
+  type FakeAws,
+  midRotationFake,
   SECRET_ARN,
   secretsMock,
   throttledFor,
@@ -27,14 +28,7 @@ const ENVIRONMENTS = ['ce-ondemand', 'ce-spot'];
 const NEW_SECRET = SECRET_STRING.replaceAll('pw-LEAK-CANARY-7f3a', 'pw-rotated-2b9d');
 
 function newFake(): FakeAws {
-  ec2Mock.reset();
-  batchMock.reset();
-  secretsMock.reset();
-  const fake = new FakeAws({ versions: 3, environments: ENVIRONMENTS });
-  fake.addSecretVersion(OLD, SECRET_STRING, ['AWSCURRENT']);
-  fake.addSecretVersion(TOKEN, NEW_SECRET, ['AWSPENDING']);
-  fake.install();
-  return fake;
+  return midRotationFake(ENVIRONMENTS, { current: OLD, pending: TOKEN, pendingValue: NEW_SECRET });
 }
 
 function rotationDeps(login: jest.Mock = jest.fn().mockResolvedValue(undefined)): RotationDeps {
