@@ -10,6 +10,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { versionWithStage } from '../lib/registry/secret-store';
 import type { LocalStack } from './local-stack';
 
 const FUNCTION = 'batch-registry-gateway-local-rotateSecret';
@@ -43,9 +44,7 @@ async function main(): Promise<void> {
     console.log(`${step}: ok`);
   }
   const described = await secrets.send(new DescribeSecretCommand({ SecretId: stack.secretArn }));
-  const current = Object.entries(described.VersionIdsToStages ?? {}).find(([, stages]) =>
-    stages.includes('AWSCURRENT'),
-  );
+  const current = versionWithStage(described.VersionIdsToStages, 'AWSCURRENT');
   const versions = await new EC2Client(client).send(
     new DescribeLaunchTemplateVersionsCommand({
       LaunchTemplateId: stack.launchTemplateId,
@@ -53,7 +52,7 @@ async function main(): Promise<void> {
     }),
   );
   console.log(
-    `AWSCURRENT is now ${current?.[0]}; launch template default version ${versions.LaunchTemplateVersions?.[0]?.VersionNumber}`,
+    `AWSCURRENT is now ${current}; launch template default version ${versions.LaunchTemplateVersions?.[0]?.VersionNumber}`,
   );
 }
 

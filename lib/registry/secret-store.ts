@@ -81,3 +81,11 @@ export class CurrentSecretCache {
     this.cached = undefined;
   }
 }
+
+/** The version that carries `stage` in DescribeSecret's VersionIdsToStages, if one does. */
+export function versionWithStage(
+  versionIdsToStages: Record<string, string[]> | undefined,
+  stage: 'AWSCURRENT' | 'AWSPENDING' | 'AWSPREVIOUS',
+): string | undefined {
+  return Object.entries(versionIdsToStages ?? {}).find(([, stages]) => stages.includes(stage))?.[0];
+}

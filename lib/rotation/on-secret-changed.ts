@@ -1,5 +1,6 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
+import { versionWithStage } from '../registry/secret-store';
 import type { LogSink, RolloutTarget } from '../rollout/rollout';
 
 /** CloudTrail event names (API calls and service events) after which AWSCURRENT may have moved. */
@@ -131,10 +132,6 @@ export interface SecretChangedDeps {
   readonly logger: LogSink;
 }
 
-function currentVersionOf(versionIdsToStages: Record<string, string[]> | undefined): string | undefined {
-  return Object.entries(versionIdsToStages ?? {}).find(([, stages]) => stages.includes('AWSCURRENT'))?.[0];
-}
-
 export type SecretChangedResult =
   | { readonly kind: 'ignored'; readonly reason: string }
   | { readonly kind: 'rolled-out'; readonly secretVersionId: string };
@@ -170,7 +167,7 @@ export async function handleSecretChanged(
     deps.logger.info('event ignored', { eventId, reason });
     return { kind: 'ignored', reason };
   }
-  const current = currentVersionOf(described.VersionIdsToStages);
+  const current = versionWithStage(described.VersionIdsToStages, 'AWSCURRENT');
   if (current === undefined && interpreted.kind === 'reconcile') {
     // A new stack's secret stays empty until the operator puts the first value.
     const reason = `secret ${secret.arn} has no value yet`;
@@ -187,7 +184,7 @@ export async function handleSecretChanged(
   // A rotation may move AWSCURRENT on while this run waits: it must not then move the fleet back.
   const supersededBy = async (): Promise<string | undefined> => {
     const now = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.arn }));
-    const latest = currentVersionOf(now.VersionIdsToStages);
+    const latest = versionWithStage(now.VersionIdsToStages, 'AWSCURRENT');
     return latest === current ? undefined : `superseded: AWSCURRENT is now version ${latest ?? '(none)'}`;
   };
   await deps.rollout({ secretArn: secret.arn, secretVersionId: current, supersededBy });

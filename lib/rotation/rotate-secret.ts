@@ -4,7 +4,7 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { readRegistrySecret } from '../registry/secret-store';
+import { readRegistrySecret, versionWithStage } from '../registry/secret-store';
 import { type CredentialVerifier, verifyRegistryCredentials } from '../rollout/credentials';
 import type { LogSink, RolloutSummary, RolloutTarget } from '../rollout/rollout';
 import type { CredentialIssuer } from './credential-issuer';
@@ -122,7 +122,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
       break;
     }
     case 'finishSecret': {
-      const current = Object.entries(versions).find(([, labels]) => labels.includes('AWSCURRENT'))?.[0];
+      const current = versionWithStage(versions, 'AWSCURRENT');
       // Wanted while the token is still this rotation's pending (or already current) version.
       const supersededBy = async (): Promise<string | undefined> => {
         const now = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secretArn }));
@@ -132,9 +132,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
           return `superseded: version ${token} is no longer AWSPENDING`;
         }
         // An operator's update during the rotation made a newer version current: it owns the fleet.
-        const currentNow = Object.entries(stages).find(([, stageLabels]) =>
-          stageLabels.includes('AWSCURRENT'),
-        )?.[0];
+        const currentNow = versionWithStage(stages, 'AWSCURRENT');
         return currentNow === current || currentNow === token
           ? undefined
           : `superseded: AWSCURRENT moved to version ${currentNow ?? '(none)'} during the rotation`;

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SecretFormatError } from '../../../lib/registry/secret';
-import { CurrentSecretCache, readRegistrySecret } from '../../../lib/registry/secret-store';
+import { CurrentSecretCache, readRegistrySecret, versionWithStage } from '../../../lib/registry/secret-store';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:batch/registry-credentials-AbCdEf';
 const PASSWORD = 'pw-Leak-Canary-91d2';
@@ -219,5 +219,19 @@ describe('CurrentSecretCache', () => {
 
     // assert
     expect(secretsManager).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
+  });
+});
+
+describe('versionWithStage', () => {
+  it('finds the version that carries a stage in VersionIdsToStages, or none', () => {
+    const stages = {
+      'a1b2c3d4-0000-4000-8000-000000000001': ['AWSPREVIOUS'],
+      'a1b2c3d4-0000-4000-8000-000000000002': ['AWSCURRENT', 'AWSPENDING'],
+    };
+
+    expect(versionWithStage(stages, 'AWSCURRENT')).toBe('a1b2c3d4-0000-4000-8000-000000000002');
+    expect(versionWithStage(stages, 'AWSPREVIOUS')).toBe('a1b2c3d4-0000-4000-8000-000000000001');
+    expect(versionWithStage({ 'a1b2c3d4-0000-4000-8000-000000000001': [] }, 'AWSCURRENT')).toBeUndefined();
+    expect(versionWithStage(undefined, 'AWSCURRENT')).toBeUndefined();
   });
 });
