@@ -46,12 +46,10 @@ export function isError(value: unknown): value is Error {
   return value instanceof Error;
 }
 
-/** The error's name, for AWS SDK errors the AWS error code (`ThrottlingException`, ...). */
-export function errorName(value: unknown): string | undefined {
-  return isError(value) ? value.name : undefined;
-}
-
-/** A short, safe description of an unknown caught value: its name and message. */
+/**
+ * A short description of a caught value for logs: an Error's name and message; for anything else
+ * thrown only that it was not an Error (its contents are not quoted).
+ */
 export function describeError(value: unknown): string {
-  return isError(value) ? `${value.name}: ${value.message}` : String(value);
+  return isError(value) ? `${value.name}: ${value.message}` : 'non-error thrown';
 }

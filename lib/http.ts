@@ -4,7 +4,7 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import { HttpError } from './errors';
+import { describeError, HttpError } from './errors';
 import { logger } from './logger';
 
 export type HttpEvent = APIGatewayProxyEventV2WithIAMAuthorizer;
@@ -62,7 +62,7 @@ export function errorToProblem(error: unknown, awsRequestId?: string): HttpResul
     return problem(error.statusCode, error.title, error.message, { headers: error.headers });
   }
   logger.error('unexpected error', {
-    error: error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown',
+    error: describeError(error),
   });
   return problem(
     500,
@@ -73,7 +73,7 @@ export function errorToProblem(error: unknown, awsRequestId?: string): HttpResul
 
 /** The cause's name and message, for the operator: AWS and registry errors carry no credential. */
 function causeName(error: Error): string | undefined {
-  return error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined;
+  return error.cause instanceof Error ? describeError(error.cause) : undefined;
 }
 
 /**

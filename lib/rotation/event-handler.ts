@@ -1,5 +1,6 @@
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
+import { describeError } from '../errors';
 import { logger } from '../logger';
 
 /**
@@ -19,7 +20,7 @@ export function eventHandler<TEvent, TResult>(
       onError: (request) => {
         const error = request.error;
         logger.error('invocation failed', {
-          error: error instanceof Error ? `${error.name}: ${error.message}` : 'non-error thrown',
+          error: describeError(error),
         });
         logger.resetKeys();
       },
