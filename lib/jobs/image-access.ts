@@ -12,6 +12,24 @@ export interface SecretSource {
   invalidate?(): void;
 }
 
+/**
+ * Reads the registry secret while answering a request. A malformed value is a 502 that says
+ * nothing internal (the rule goes to the log with the cause); AWS errors become 429 or 502 with
+ * `failure` as the text (awsFailure).
+ */
+export async function readSecretForRequest(secrets: SecretSource, failure: string): Promise<SecretVersion> {
+  try {
+    return await secrets.get();
+  } catch (error) {
+    if (error instanceof SecretFormatError) {
+      throw new HttpError(502, 'Bad Gateway', 'The gateway cannot use its registry credentials.', {
+        cause: error,
+      });
+    }
+    throw awsFailure(error, failure);
+  }
+}
+
 /** The registry call the gateway makes (RegistryClient in production). */
 export interface ManifestChecker {
   manifestExists(
@@ -64,17 +82,10 @@ export class ImageAccess {
   }
 
   private async registryFor(image: ImageReference): Promise<ImageRegistry> {
-    let secret: SecretVersion;
-    try {
-      secret = await this.secrets.get();
-    } catch (error) {
-      if (error instanceof SecretFormatError) {
-        throw new HttpError(502, 'Bad Gateway', 'The gateway cannot use its registry credentials.', {
-          cause: error,
-        });
-      }
-      throw awsFailure(error, 'The gateway could not read its registry credentials.');
-    }
+    const secret = await readSecretForRequest(
+      this.secrets,
+      'The gateway could not read its registry credentials.',
+    );
     const stored = secret.credentials.find((credential) => credential.registry.name === image.registry);
     if (stored) {
       return {
