@@ -22,7 +22,30 @@ export interface Config {
   readonly imageCacheSeconds: number;
   /** Bound on each registry HTTP request. */
   readonly registryTimeoutMs: number;
+  /** The staging secret an operator puts new credentials into before a rotation (SPEC §6). */
+  readonly stagingSecretArn: string | undefined;
+  /** Per-registry credential secrets and `repositoryCredentials` (SPEC §11). */
+  readonly taskCredentials: boolean;
+  /** Instances read the registry secret at boot (SPEC §7); false is the hardened mode. */
+  readonly instanceCredentials: boolean;
+  /** Name prefix of the per-registry credential secrets (SPEC §11). */
+  readonly registrySecretPrefix: string;
+  /** Execution role of managed job definitions (SPEC §11). */
+  readonly executionRoleArn: string | undefined;
+  /** `networkConfiguration.assignPublicIp` of Fargate job definitions. */
+  readonly assignPublicIp: 'ENABLED' | 'DISABLED';
+  /** DynamoDB table for `Idempotency-Key` (SPEC §14). */
+  readonly idempotencyTable: string | undefined;
+  /** Owner keys (or role ARNs) that may read and cancel every job (SPEC §14), as configured. */
+  readonly adminPrincipals: readonly string[];
+  /** Where fleetReport puts the convergence event (SPEC §12). */
+  readonly eventBusName: string;
+  /** Share identifier used on a fair-share queue when the caller gives none (SPEC §15). */
+  readonly defaultShareIdentifier: string | undefined;
 }
+
+/** Default name prefix of the per-registry credential secrets when none is configured. */
+export const DEFAULT_REGISTRY_SECRET_PREFIX = 'batch-registry-gateway/registry-credentials/';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -83,6 +106,22 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
       problems.push(`ALLOWED_REGISTRIES entry ${index + 1}: ${error.message}`);
     }
   });
+  const registrySecretPrefix = text('REGISTRY_SECRET_PREFIX', false) || DEFAULT_REGISTRY_SECRET_PREFIX;
+  if (!/^[A-Za-z0-9/_+=.@-]{1,256}$/.test(registrySecretPrefix)) {
+    problems.push('REGISTRY_SECRET_PREFIX must be 1-256 characters of A-Z a-z 0-9 / _ + = . @ -');
+  }
+  const executionRoleArn = text('EXECUTION_ROLE_ARN', false) || undefined;
+  if (executionRoleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(executionRoleArn)) {
+    problems.push('EXECUTION_ROLE_ARN must be an IAM role ARN');
+  }
+  const assignPublicIp = (text('ASSIGN_PUBLIC_IP', false) || 'DISABLED').toUpperCase();
+  if (assignPublicIp !== 'ENABLED' && assignPublicIp !== 'DISABLED') {
+    problems.push('ASSIGN_PUBLIC_IP must be "ENABLED" or "DISABLED"');
+  }
+  const defaultShareIdentifier = text('DEFAULT_SHARE_IDENTIFIER', false) || undefined;
+  if (defaultShareIdentifier !== undefined && !/^[A-Za-z0-9]{1,255}$/.test(defaultShareIdentifier)) {
+    problems.push('DEFAULT_SHARE_IDENTIFIER must be 1-255 letters and digits');
+  }
   const config: Config = {
     registrySecretArn,
     launchTemplateId,
@@ -98,6 +137,16 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     secretCacheSeconds: int('SECRET_CACHE_SECONDS', 60, 0, 3600),
     imageCacheSeconds: int('IMAGE_CACHE_SECONDS', 30, 0, 3600),
     registryTimeoutMs: int('REGISTRY_TIMEOUT_MS', 5000, 100, 60000),
+    stagingSecretArn: text('REGISTRY_STAGING_SECRET_ARN', false) || undefined,
+    taskCredentials: bool('TASK_CREDENTIALS', true),
+    instanceCredentials: bool('INSTANCE_CREDENTIALS', true),
+    registrySecretPrefix,
+    executionRoleArn,
+    assignPublicIp: assignPublicIp === 'ENABLED' ? 'ENABLED' : 'DISABLED',
+    idempotencyTable: text('IDEMPOTENCY_TABLE', false) || undefined,
+    adminPrincipals: list('ADMIN_PRINCIPALS', false),
+    eventBusName: text('EVENT_BUS_NAME', false) || 'default',
+    defaultShareIdentifier,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

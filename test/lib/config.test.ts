@@ -1,4 +1,4 @@
-import { loadConfig } from '../../lib/config';
+import { DEFAULT_REGISTRY_SECRET_PREFIX, loadConfig } from '../../lib/config';
 import { ConfigError } from '../../lib/errors';
 
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:registry-credentials-AbCdEf';
@@ -35,7 +35,63 @@ describe('loadConfig', () => {
       secretCacheSeconds: 60,
       imageCacheSeconds: 30,
       registryTimeoutMs: 5000,
+      stagingSecretArn: undefined,
+      taskCredentials: true,
+      instanceCredentials: true,
+      registrySecretPrefix: DEFAULT_REGISTRY_SECRET_PREFIX,
+      executionRoleArn: undefined,
+      assignPublicIp: 'DISABLED',
+      idempotencyTable: undefined,
+      adminPrincipals: [],
+      eventBusName: 'default',
+      defaultShareIdentifier: undefined,
     });
+  });
+
+  it('reads the settings of SPEC §11-§15', () => {
+    const config = loadConfig({
+      REGISTRY_SECRET_ARN: SECRET,
+      REGISTRY_STAGING_SECRET_ARN: 'brg-staging',
+      TASK_CREDENTIALS: 'false',
+      INSTANCE_CREDENTIALS: 'false',
+      REGISTRY_SECRET_PREFIX: 'brg/prod/registry/',
+      EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-execution',
+      ASSIGN_PUBLIC_IP: 'enabled',
+      IDEMPOTENCY_TABLE: 'brg-idempotency',
+      ADMIN_PRINCIPALS: ' arn:aws:iam::123456789012:role/ops , arn:aws:iam::123456789012:user/alice',
+      EVENT_BUS_NAME: 'ops',
+      DEFAULT_SHARE_IDENTIFIER: 'teamA',
+    });
+
+    expect(config).toMatchObject({
+      stagingSecretArn: 'brg-staging',
+      taskCredentials: false,
+      instanceCredentials: false,
+      registrySecretPrefix: 'brg/prod/registry/',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/brg-execution',
+      assignPublicIp: 'ENABLED',
+      idempotencyTable: 'brg-idempotency',
+      adminPrincipals: ['arn:aws:iam::123456789012:role/ops', 'arn:aws:iam::123456789012:user/alice'],
+      eventBusName: 'ops',
+      defaultShareIdentifier: 'teamA',
+    });
+  });
+
+  it('names a malformed setting of SPEC §11-§15', () => {
+    expect(
+      problemsOf({
+        REGISTRY_SECRET_ARN: SECRET,
+        REGISTRY_SECRET_PREFIX: 'has space/',
+        EXECUTION_ROLE_ARN: 'execution',
+        ASSIGN_PUBLIC_IP: 'maybe',
+        DEFAULT_SHARE_IDENTIFIER: 'team-a',
+      }),
+    ).toEqual([
+      'REGISTRY_SECRET_PREFIX must be 1-256 characters of A-Z a-z 0-9 / _ + = . @ -',
+      'EXECUTION_ROLE_ARN must be an IAM role ARN',
+      'ASSIGN_PUBLIC_IP must be "ENABLED" or "DISABLED"',
+      'DEFAULT_SHARE_IDENTIFIER must be 1-255 letters and digits',
+    ]);
   });
 
   it('reads every variable, trimming lists and normalising allowed registries', () => {
