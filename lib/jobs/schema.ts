@@ -1,6 +1,7 @@
 import { en } from 'zod/locales';
 import * as z from 'zod/mini';
 import { HttpError } from '../errors';
+import { batchFeatureFields } from './batch-features';
 
 /** Tag keys the gateway sets itself; callers may not use this prefix. */
 export const GATEWAY_TAG_PREFIX = 'batch-registry-gateway:';
@@ -76,6 +77,7 @@ export const submitJobSchema = z.strictObject({
       }),
     ),
   ),
+  ...batchFeatureFields,
 });
 
 /**
