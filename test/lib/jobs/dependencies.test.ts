@@ -139,14 +139,12 @@ describe('checkDependencies', () => {
   });
 
   it('answers 429 when Batch throttles the look-up', async () => {
-    batchMock
-      .on(DescribeJobsCommand)
-      .rejects(
-        Object.assign(new Error('Too Many Requests'), {
-          name: 'TooManyRequestsException',
-          $metadata: { httpStatusCode: 429 },
-        }),
-      );
+    batchMock.on(DescribeJobsCommand).rejects(
+      Object.assign(new Error('Too Many Requests'), {
+        name: 'TooManyRequestsException',
+        $metadata: { httpStatusCode: 429 },
+      }),
+    );
 
     const result = await problems(
       checkDependencies(batch, QUEUE, { dependsOn: [{ jobId: MINE }] }, mayReadAs('me')),
