@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { basicAuth, pushImage, startRegistry } from '../scripts/servers/registry';
+import { burstSection } from './burst';
 import { coldStartSection } from './cold-start';
 import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
 import { metOrNot, progress, type TargetResult, table } from './report';
@@ -38,6 +39,10 @@ async function main(): Promise<void> {
     const rollout = await rolloutSection(benchRegistry);
     sections.push(rollout.markdown);
     targets.push(...rollout.targets);
+    // Last: it loads the submitJob handler into this process with its own environment.
+    const burst = await burstSection(root, dir);
+    sections.push(burst.markdown);
+    targets.push(...burst.targets);
   } finally {
     await proxy.stop();
     await registry.stop();

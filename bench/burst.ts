@@ -1,0 +1,312 @@
+// Section: a burst of submissions against AWS Batch's SubmitJob quota (50 calls per second per
+// account, fixed), through the real submitJob handler, beside the same work as one array job.
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import postJobsFixture from '../test/fixtures/http/post-jobs.json';
+import { buildLikeFunctions } from './cold-start';
+import { ms, progress, type TargetResult, table } from './report';
+import { startSecretsManagerStandIn } from './stand-ins';
+
+/** AWS Batch's SubmitJob quota (Service Quotas: 50 transactions per second per account). */
+export const SUBMIT_JOB_PER_SECOND = 50;
+const SUBMISSIONS = 2000;
+const CALLERS = 50;
+const MAX_WALL_RATIO = 1.3;
+const ACCOUNT = '123456789012';
+const REGION = 'us-east-1';
+const QUEUE = 'bench-burst-queue';
+
+interface BatchBurstStandIn {
+  readonly url: string;
+  /** SubmitJob calls accepted, by job name. */
+  readonly landed: Map<string, number>;
+  /** SubmitJob calls answered TooManyRequestsException. */
+  throttled: number;
+  /** Array sizes of the accepted SubmitJob calls that were array jobs. */
+  readonly arraySizes: number[];
+  stop(): Promise<void>;
+}
+
+function send(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
+  const text = JSON.stringify(body);
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+  });
+  response.end(text);
+}
+
+/**
+ * AWS Batch (REST-JSON) with the SubmitJob quota enforced: at most `perSecond` SubmitJob calls are
+ * accepted in any one-second window; the others answer 429 TooManyRequestsException, as Batch
+ * does. Job definitions are kept; the queue is an EC2 FIFO queue.
+ */
+async function startBatchBurstStandIn(perSecond: number): Promise<BatchBurstStandIn> {
+  const accepted: number[] = [];
+  const definitions: Record<string, unknown>[] = [];
+  const state: BatchBurstStandIn = {
+    url: '',
+    landed: new Map(),
+    throttled: 0,
+    arraySizes: [],
+    stop: async () => {},
+  };
+  const handle = (request: IncomingMessage, body: Buffer, response: ServerResponse): void => {
+    const path = (request.url ?? '/').split('?')[0];
+    const input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as Record<string, unknown>;
+    if (path === '/v1/submitjob') {
+      const now = Date.now();
+      while (accepted.length > 0 && (accepted[0] ?? 0) <= now - 1000) accepted.shift();
+      if (accepted.length >= perSecond) {
+        state.throttled += 1;
+        send(response, 429, { message: 'Too Many Requests' }, 'TooManyRequestsException');
+        return;
+      }
+      accepted.push(now);
+      const name = String(input.jobName);
+      state.landed.set(name, (state.landed.get(name) ?? 0) + 1);
+      const size = (input.arrayProperties as { size?: number } | undefined)?.size;
+      if (size !== undefined) state.arraySizes.push(size);
+      const jobId = randomUUID();
+      send(response, 200, {
+        jobArn: `arn:aws:batch:${REGION}:${ACCOUNT}:job/${jobId}`,
+        jobName: name,
+        jobId,
+      });
+    } else if (path === '/v1/describejobdefinitions') {
+      send(response, 200, {
+        jobDefinitions: definitions.filter(
+          (definition) => definition.jobDefinitionName === input.jobDefinitionName,
+        ),
+      });
+    } else if (path === '/v1/registerjobdefinition') {
+      const name = String(input.jobDefinitionName);
+      const revision = definitions.filter((definition) => definition.jobDefinitionName === name).length + 1;
+      const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${name}:${revision}`;
+      definitions.push({ ...input, jobDefinitionArn, revision, status: 'ACTIVE' });
+      send(response, 200, { jobDefinitionName: name, jobDefinitionArn, revision });
+    } else if (path === '/v1/describejobqueues') {
+      send(response, 200, {
+        jobQueues: [
+          {
+            jobQueueName: QUEUE,
+            jobQueueArn: `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${QUEUE}`,
+            state: 'ENABLED',
+            status: 'VALID',
+            priority: 1,
+            computeEnvironmentOrder: [
+              {
+                order: 1,
+                computeEnvironment: `arn:aws:batch:${REGION}:${ACCOUNT}:compute-environment/bench-ce`,
+              },
+            ],
+          },
+        ],
+      });
+    } else if (path === '/v1/describecomputeenvironments') {
+      send(response, 200, {
+        computeEnvironments: [
+          {
+            computeEnvironmentName: 'bench-ce',
+            computeEnvironmentArn: `arn:aws:batch:${REGION}:${ACCOUNT}:compute-environment/bench-ce`,
+            type: 'MANAGED',
+            state: 'ENABLED',
+            status: 'VALID',
+            computeResources: { type: 'EC2', maxvCpus: 256, subnets: ['subnet-1'] },
+          },
+        ],
+      });
+    } else {
+      send(response, 400, { message: `the burst stand-in does not answer ${path}` }, 'ClientException');
+    }
+  };
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handle(request, Buffer.concat(chunks), response));
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return Object.assign(state, {
+    url: `http://127.0.0.1:${port}`,
+    stop: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  });
+}
+
+type Handler = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+function submission(index: number, extra: Record<string, unknown> = {}): APIGatewayProxyEventV2 {
+  const event = structuredClone(postJobsFixture) as unknown as APIGatewayProxyEventV2;
+  event.body = JSON.stringify({
+    image: 'public.ecr.aws/docker/library/busybox:1.36',
+    name: `burst-${index}`,
+    ...extra,
+  });
+  event.headers = { ...event.headers, 'idempotency-key': `burst-${index}` };
+  event.requestContext.requestId = randomUUID();
+  return event;
+}
+
+const context = {
+  functionName: 'submitJob',
+  awsRequestId: 'bench',
+  getRemainingTimeInMillis: () => 28_000,
+} as unknown as Context;
+const sleep = (milliseconds: number) => new Promise((resolve) => setTimeout(resolve, milliseconds));
+
+interface BurstRun {
+  readonly wallMs: number;
+  readonly statuses: Map<number, number>;
+}
+
+/** CALLERS concurrent callers share SUBMISSIONS; each honours Retry-After (plus jitter) on a 429. */
+async function burst(
+  handler: Handler,
+  count: number,
+  callers: number,
+  extra: Record<string, unknown> = {},
+): Promise<BurstRun> {
+  const statuses = new Map<number, number>();
+  let next = 0;
+  const startedAt = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      for (let index = next++; index < count; index = next++) {
+        const event = submission(index, extra);
+        for (;;) {
+          const answer = await handler(structuredClone(event), context);
+          const status = answer.statusCode ?? 0;
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          if (status !== 429 && status !== 503) break;
+          const retryAfter = Number(answer.headers?.['retry-after'] ?? 1);
+          await sleep(retryAfter * 1000 * (0.5 + Math.random()));
+        }
+      }
+    }),
+  );
+  return { wallMs: performance.now() - startedAt, statuses };
+}
+
+function statusText(statuses: Map<number, number>): string {
+  return [...statuses]
+    .sort(([a], [b]) => a - b)
+    .map(([status, count]) => `${status} ×${count}`)
+    .join(', ');
+}
+
+/** The burst table: 2 000 single submissions against the quota, and one array job of 2 000. */
+export async function burstSection(
+  root: string,
+  dir: string,
+): Promise<{ markdown: string; targets: TargetResult[] }> {
+  const batch = await startBatchBurstStandIn(SUBMIT_JOB_PER_SECOND);
+  const secrets = await startSecretsManagerStandIn(0, {
+    arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench/burst-AbCdEf`,
+    name: 'bench/burst',
+    versionId: randomUUID(),
+    secretString: JSON.stringify({
+      registries: [{ registry_url: 'registry.example.com', username: 'bench', password: 'bench-password' }],
+    }),
+  });
+  try {
+    Object.assign(process.env, {
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: 'AKIDBENCH',
+      AWS_SECRET_ACCESS_KEY: 'bench-secret',
+      AWS_ENDPOINT_URL_BATCH: batch.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      REGISTRY_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench/burst-AbCdEf`,
+      JOB_QUEUE: QUEUE,
+      ALLOWED_REGISTRIES: 'public.ecr.aws',
+      VERIFY_IMAGES: 'false',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    const bundle = await buildLikeFunctions(
+      root,
+      "export { handler } from './handlers/submit-job';",
+      join(dir, 'burst-submit-job.js'),
+    );
+    const { handler } = createRequire(__filename)(bundle) as { handler: Handler };
+    progress(
+      `burst: ${SUBMISSIONS} submissions from ${CALLERS} callers against ${SUBMIT_JOB_PER_SECOND} SubmitJob/s`,
+    );
+    const single = await burst(handler, SUBMISSIONS, CALLERS);
+    const singleLanded = [...batch.landed.values()];
+    const exactlyOnce = singleLanded.length === SUBMISSIONS && singleLanded.every((count) => count === 1);
+    const singleSubmitCalls = singleLanded.reduce((sum, count) => sum + count, 0) + batch.throttled;
+    const singleThrottled = batch.throttled;
+    progress('burst: the same work as one array job');
+    batch.landed.clear();
+    batch.throttled = 0;
+    const array = await burst(handler, 1, 1, { arraySize: SUBMISSIONS });
+    const floorMs = (SUBMISSIONS / SUBMIT_JOB_PER_SECOND) * 1000;
+    const fiveXx = (statuses: Map<number, number>) =>
+      [...statuses]
+        .filter(([status]) => status >= 500 && status !== 503)
+        .reduce((sum, [, count]) => sum + count, 0);
+    const rows = [
+      [
+        `${SUBMISSIONS} jobs, one POST each`,
+        String(singleSubmitCalls),
+        String(singleThrottled),
+        statusText(single.statuses),
+        exactlyOnce ? 'yes' : 'no',
+        ms(single.wallMs),
+      ],
+      [
+        `1 array job of ${SUBMISSIONS}`,
+        String(1 + batch.throttled),
+        String(batch.throttled),
+        statusText(array.statuses),
+        batch.arraySizes.length === 1 && batch.arraySizes[0] === SUBMISSIONS ? 'yes' : 'no',
+        ms(array.wallMs),
+      ],
+    ];
+    const markdown = [
+      `### Burst: ${SUBMISSIONS} submissions, ${CALLERS} callers, SubmitJob quota ${SUBMIT_JOB_PER_SECOND}/s`,
+      '',
+      'The real submitJob handler against a Batch stand-in that answers TooManyRequestsException above',
+      `${SUBMIT_JOB_PER_SECOND} SubmitJob calls in any second; callers wait Retry-After (with jitter) on a 429.`,
+      `The quota's floor for ${SUBMISSIONS} calls is ${ms(floorMs)}.`,
+      '',
+      table(
+        ['work', 'SubmitJob calls', 'throttled by Batch', 'answers', 'every job once', 'wall time'],
+        rows,
+      ),
+    ].join('\n');
+    const targets: TargetResult[] = [
+      {
+        target: `burst: every job lands exactly once, zero 5xx`,
+        measured: `${exactlyOnce ? 'exactly once' : 'not exactly once'}, ${fiveXx(single.statuses)} 5xx`,
+        met: exactlyOnce && fiveXx(single.statuses) === 0,
+      },
+      {
+        target: `burst: wall time ≤ ${MAX_WALL_RATIO}× the quota's floor (${ms(floorMs)})`,
+        measured: `${ms(single.wallMs)} (${(single.wallMs / floorMs).toFixed(2)}×)`,
+        met: single.wallMs <= floorMs * MAX_WALL_RATIO,
+      },
+      {
+        target: 'burst: the same work as one array job takes 1 SubmitJob',
+        measured: `${1 + batch.throttled} SubmitJob`,
+        met: batch.throttled === 0 && batch.arraySizes.length === 1,
+      },
+    ];
+    return { markdown, targets };
+  } finally {
+    await batch.stop();
+    await secrets.stop();
+  }
+}
