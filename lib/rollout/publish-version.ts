@@ -3,6 +3,7 @@ import {
   defaultVersionOf,
   findVersionFor,
   type LaunchTemplateState,
+  latestVersionOf,
   setDefaultVersion,
 } from './launch-template';
 import type { RolloutDeps, RolloutTarget } from './types';
@@ -18,7 +19,9 @@ export interface PublishedVersion {
 
 /**
  * Step 2 of the rollout (SPEC §6): reuses the newest version if it carries V, or creates one from
- * the default with the rendered user data; then makes it the default. Asks `supersededBy` once,
+ * the latest version (which holds the stack's newest launch template data, also when a
+ * CloudFormation update added it without moving the default) with the rendered user data; then
+ * makes it the default. Asks `supersededBy` once,
  * right before the first change it would make.
  */
 export async function publishVersion(
@@ -43,7 +46,7 @@ export async function publishVersion(
     });
     versionNumber = await createLaunchTemplateVersion(deps.ec2, {
       launchTemplateId,
-      sourceVersion: defaultVersionOf(state),
+      sourceVersion: latestVersionOf(state),
       secretVersionId: target.secretVersionId,
       userData,
     });
