@@ -68,6 +68,11 @@ export function latestVersionOf(state: LaunchTemplateState): number {
   return latest.versionNumber;
 }
 
+/** Whether any version's description names secret version V. */
+export function hasVersionFor(state: LaunchTemplateState, secretVersionId: string): boolean {
+  return state.versions.some((version) => version.description === versionDescriptionFor(secretVersionId));
+}
+
 /** The default version's number; throws when EC2 reported none. */
 export function defaultVersionOf(state: LaunchTemplateState): number {
   const version = state.versions.find((candidate) => candidate.isDefault);

@@ -2,6 +2,7 @@ import {
   createLaunchTemplateVersion,
   defaultVersionOf,
   findVersionFor,
+  hasVersionFor,
   type LaunchTemplateState,
   latestVersionOf,
   setDefaultVersion,
@@ -32,7 +33,9 @@ export async function publishVersion(
   const launchTemplateId = deps.settings.launchTemplateId;
   const existing = findVersionFor(state, target.secretVersionId);
   if (existing?.isDefault) return { versionNumber: existing.versionNumber, created: false };
-  const superseded = await target.supersededBy?.();
+  const superseded = await target.supersededBy?.({
+    hasVersionFor: async (secretVersionId) => hasVersionFor(state, secretVersionId),
+  });
   if (superseded)
     return { versionNumber: existing?.versionNumber ?? defaultVersionOf(state), created: false, superseded };
 

@@ -18,6 +18,7 @@ export {
   type BackoffSettings,
   type ComputeEnvironmentResult,
   DEFAULT_BACKOFF,
+  type LaunchTemplateView,
   type LogSink,
   type RolloutDeps,
   RolloutError,

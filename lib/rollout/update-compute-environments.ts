@@ -9,7 +9,7 @@ import {
   type UpdatePolicySettings,
   updateComputeEnvironment,
 } from './compute-environments';
-import type { LaunchTemplateState } from './launch-template';
+import { describeLaunchTemplate, hasVersionFor, type LaunchTemplateState } from './launch-template';
 import {
   type ComputeEnvironmentResult,
   DEFAULT_BACKOFF,
@@ -95,8 +95,18 @@ async function rollOutTo(
     const action = planComputeEnvironment(detail, target, policy);
     switch (action.kind) {
       case 'update': {
-        // After a wait the world may have moved on: never update to a superseded version.
-        const superseded = check > 0 ? await supersededBy?.() : undefined;
+        // After a wait the world may have moved on: never update to a superseded version. The
+        // launch template is read again, and only if supersededBy asks about it.
+        const superseded =
+          check > 0
+            ? await supersededBy?.({
+                hasVersionFor: async (secretVersionId) =>
+                  hasVersionFor(
+                    await describeLaunchTemplate(deps.ec2, target.launchTemplateId),
+                    secretVersionId,
+                  ),
+              })
+            : undefined;
         if (superseded) return { kind: 'skipped', reason: superseded };
         await updateComputeEnvironment(deps.batch, action.request);
         return { kind: 'updated' };

@@ -1,3 +1,4 @@
+import type { ResponseLaunchTemplateData } from '@aws-sdk/client-ec2';
 import { rollout } from '../../lib/rollout/rollout';
 import { renderUserData } from '../../lib/rollout/user-data';
 import { makeDeps, SECRET_STRING, SETTINGS } from '../lib/rollout/fakes';
@@ -10,7 +11,7 @@ import { batchMock, decodedUserData, ec2Mock, FakeAws, SECRET_ARN, secretsMock }
 
 const V = 'b7c1e4a2-3f5d-4e8a-9c21-6d0f2a4b8e11';
 const ENVIRONMENTS = ['ce-ondemand', 'ce-spot'];
-const EDITED = {
+const EDITED: ResponseLaunchTemplateData = {
   ImageId: 'ami-0a1b2c3d4e5f60718',
   MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 2, HttpEndpoint: 'enabled' },
   BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { VolumeSize: 100, VolumeType: 'gp3' } }],
@@ -18,7 +19,7 @@ const EDITED = {
   UserData: Buffer.from(
     renderUserData({ secretArn: SECRET_ARN, secretVersion: { versionStage: 'AWSCURRENT' } }),
   ).toString('base64'),
-} as const;
+};
 
 function deps() {
   return makeDeps({ renderUserData, settings: { ...SETTINGS, computeEnvironments: ENVIRONMENTS } });
