@@ -43,7 +43,7 @@ function rotationDeps(login: jest.Mock = jest.fn().mockResolvedValue(undefined))
   return {
     secretsManager,
     secretId: SECRET_ARN,
-    issuer: new StagedCredentialIssuer(secretsManager),
+    issuer: new StagedCredentialIssuer(secretsManager, 'batch-registry-credentials-staging'),
     verifier: { login },
     verifyCredentials: true,
     rollout: (target) => rollout(rolloutDeps, target),
