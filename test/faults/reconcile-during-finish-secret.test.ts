@@ -29,7 +29,11 @@ function pausableSleep() {
   const released = new Promise<void>((resolve) => {
     release = resolve;
   });
-  return { entered, release, sleep: async () => (enter(), released) };
+  const sleep = async (): Promise<void> => {
+    enter();
+    await released;
+  };
+  return { entered, release, sleep };
 }
 
 function fleetOnOldCredentials(): FakeAws {
