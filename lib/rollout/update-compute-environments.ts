@@ -1,4 +1,4 @@
-import type { ComputeEnvironmentDetail } from '@aws-sdk/client-batch';
+import { ClientException, type ComputeEnvironmentDetail } from '@aws-sdk/client-batch';
 import { describeError } from '../errors';
 import {
   type ComputeEnvironmentOutcome,
@@ -108,8 +108,19 @@ async function rollOutTo(
               })
             : undefined;
         if (superseded) return { kind: 'skipped', reason: superseded };
-        await updateComputeEnvironment(deps.batch, action.request);
-        return { kind: 'updated' };
+        try {
+          await updateComputeEnvironment(deps.batch, action.request);
+          return { kind: 'updated' };
+        } catch (error) {
+          // An overlapping rollout (the function runs without reserved concurrency) updated it
+          // first: Batch refuses an update while the compute environment is UPDATING. Look again
+          // and plan from there: wait for it, or find it already on this version.
+          if (!(error instanceof ClientException)) throw error;
+          const [now] = await describeComputeEnvironments(deps.batch, [name]);
+          if (now?.status !== 'UPDATING') throw error;
+          detail = now;
+          continue;
+        }
       }
       case 'skip':
         return { kind: 'skipped', reason: action.reason };

@@ -82,8 +82,11 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...ROLLOUT,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
+    'ssm:GetParameters',
   ],
   onSecretChanged: [
     ...LOGS,
@@ -91,6 +94,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
+    'ssm:GetParameters',
     'sqs:SendMessage',
   ],
   submitJob: [
@@ -130,6 +134,7 @@ const ENVIRONMENT = [
   'UPDATE_TERMINATE_JOBS',
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
+  'REGISTRY_STAGING_SECRET_ARN',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -382,5 +387,49 @@ describe('serverless package', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
     }
+  });
+
+  // Lambda keeps a minimum of unreserved concurrency: 100, or the whole limit where the account's
+  // limit is 100 or less (new accounts get 10 or 50), and refuses a reservation below it with
+  // "...decreases account's UnreservedConcurrentExecution below its minimum value of [N]"
+  // (Lambda developer guide, reserved concurrency; aws-samples/one-observability-demo issue 278).
+  it.each([10, 50, 1000])(
+    'deploys in an account whose Lambda concurrency limit is %i (Lambda refuses reservations below its unreserved minimum)',
+    (accountLimit) => {
+      const minimumUnreserved = Math.min(100, accountLimit);
+      const reserved = ofType('AWS::Lambda::Function').reduce(
+        (sum, [, fn]) => sum + Number(fn.Properties.ReservedConcurrentExecutions ?? 0),
+        0,
+      );
+
+      expect(accountLimit - reserved).toBeGreaterThanOrEqual(minimumUnreserved);
+      expect(reserved).toBe(0);
+    },
+  );
+
+  it('creates the staging secret empty, gives its ARN to rotateSecret only to read, and outputs it', () => {
+    const staging = resources.RegistryStagingSecret;
+    const rotateSecret = resources.RotateSecretLambdaFunction?.Properties.Environment as {
+      Variables: Record<string, Json>;
+    };
+    const readers = ofType('AWS::IAM::Role').filter(([name]) =>
+      resources[name]?.Properties.Policies
+        ? statementsOf(name).some(
+            (statement) =>
+              JSON.stringify(statement.Resource) === JSON.stringify({ Ref: 'RegistryStagingSecret' }),
+          )
+        : false,
+    );
+
+    expect(staging?.Condition).toBeUndefined();
+    expect(staging?.Properties.SecretString).toBeUndefined();
+    expect(rotateSecret.Variables.REGISTRY_STAGING_SECRET_ARN).toEqual({ Ref: 'RegistryStagingSecret' });
+    expect(readers.map(([name]) => name)).toEqual([roleOf('rotateSecret')]);
+    expect(statementsOf(roleOf('rotateSecret'))).toContainEqual(
+      expect.objectContaining({
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: 'RegistryStagingSecret' },
+      }),
+    );
   });
 });
