@@ -49,6 +49,20 @@ function parsePending(secretString: string, token: string): RegistryCredential[]
   }
 }
 
+/**
+ * Takes AWSPENDING off the rotated version (UpdateSecretVersionStage with RemoveFromVersionId
+ * only), so no label is left that a later RotateSecret could take for a rotation in progress.
+ */
+async function removePending(client: SecretsManagerClient, secretArn: string, token: string): Promise<void> {
+  await client.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+}
+
 export interface RotationDeps {
   readonly secretsManager: SecretsManagerClient;
   /** REGISTRY_SECRET_ARN: the only secret this function rotates (the fleet's user data reads it). */
@@ -74,7 +88,8 @@ export type RotationResult = 'done' | 'already-current';
  *   a pending version without a value or with AWSCURRENT's value is Secrets Manager's
  *   configuration test and passes without contacting a registry;
  * - finishSecret: rolls the pending version out, then moves AWSCURRENT to it
- *   (UpdateSecretVersionStage with RemoveFromVersionId), so a failed rollout changes nothing.
+ *   (UpdateSecretVersionStage with RemoveFromVersionId), so a failed rollout changes nothing, and
+ *   takes AWSPENDING off it.
  * Throws RotationError when a check fails; other errors pass through for Secrets Manager to retry.
  */
 export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Promise<RotationResult> {
@@ -95,6 +110,10 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
     throw new RotationError(`Version ${token} is not a version of secret ${secretArn}`);
   }
   if (stages.includes('AWSCURRENT')) {
+    // A finishSecret retried after AWSCURRENT moved still takes AWSPENDING off the version.
+    if (event.Step === 'finishSecret' && stages.includes('AWSPENDING')) {
+      await removePending(deps.secretsManager, secretArn, token);
+    }
     deps.logger.info('rotation step skipped: the version is already AWSCURRENT', log);
     return 'already-current';
   }
@@ -188,6 +207,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
         }),
       );
       deps.logger.info('AWSCURRENT moved to the rolled-out version', { ...log, previousVersionId: current });
+      await removePending(deps.secretsManager, secretArn, token);
       break;
     }
   }

@@ -306,6 +306,12 @@ export class FakeAws {
     secretsMock.on(UpdateSecretVersionStageCommand).callsFake(async (input) => {
       const fault = await this.gate('UpdateSecretVersionStage');
       const stage = input.VersionStage ?? '';
+      if (input.MoveToVersionId === undefined && input.RemoveFromVersionId !== undefined) {
+        const from = this.secretVersions.get(input.RemoveFromVersionId);
+        if (from) from.stages = from.stages.filter((label) => label !== stage);
+        this.journal.push(`UpdateSecretVersionStage ${stage} removed from ${input.RemoveFromVersionId}`);
+        return this.settle(fault, { ARN: SECRET_ARN, Name: SECRET_NAME });
+      }
       const to = input.MoveToVersionId ?? '';
       const holder = [...this.secretVersions].find(([, state]) => state.stages.includes(stage))?.[0];
       if (holder !== undefined && holder !== to && input.RemoveFromVersionId !== holder) {

@@ -106,6 +106,7 @@ describe('an hourly reconcile while finishSecret waits on an UPDATING compute en
     expect(fake.journal.slice(2)).toEqual([
       'UpdateComputeEnvironment ce-ondemand=4',
       `UpdateSecretVersionStage AWSCURRENT→${TOKEN}`,
+      `UpdateSecretVersionStage AWSPENDING removed from ${TOKEN}`,
     ]);
     expect(fake.snapshot()).toMatchObject({
       defaultVersion: 4,

@@ -122,6 +122,11 @@ function installSecret(
     return { ARN, Name: 'batch-registry-credentials', VersionId: id, VersionStages: input.VersionStages };
   });
   secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+    if (input.MoveToVersionId === undefined) {
+      const labels = stages[input.RemoveFromVersionId ?? ''] ?? [];
+      labels.splice(labels.indexOf(input.VersionStage ?? ''), 1);
+      return { ARN, Name: 'batch-registry-credentials' };
+    }
     for (const labels of Object.values(stages)) {
       const at = labels.indexOf('AWSCURRENT');
       if (at >= 0) labels.splice(at, 1, 'AWSPREVIOUS');
@@ -207,7 +212,17 @@ describe('rotateSecret', () => {
         expect(result).toBe('already-current');
         expect(rollout).not.toHaveBeenCalled();
         expect(login).not.toHaveBeenCalled();
-        expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+        expect(secretsMock).not.toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+          VersionStage: 'AWSCURRENT',
+        });
+        // Only a finishSecret takes the leftover AWSPENDING off the current version.
+        expect(
+          secretsMock.commandCalls(UpdateSecretVersionStageCommand).map((call) => call.args[0].input),
+        ).toEqual(
+          name === 'finishSecret'
+            ? [{ SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN }]
+            : [],
+        );
       },
     );
   });
@@ -399,9 +414,14 @@ describe('rotateSecret', () => {
         return undefined;
       });
       secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
-        order.push('move');
-        stages[CURRENT] = ['AWSPREVIOUS'];
-        stages[input.MoveToVersionId] = ['AWSCURRENT', 'AWSPENDING'];
+        if (input.MoveToVersionId === undefined) {
+          order.push(`remove ${input.VersionStage}`);
+          stages[TOKEN] = ['AWSCURRENT'];
+        } else {
+          order.push('move');
+          stages[CURRENT] = ['AWSPREVIOUS'];
+          stages[input.MoveToVersionId] = ['AWSCURRENT', 'AWSPENDING'];
+        }
         return { ARN, Name: 'batch-registry-credentials' };
       });
       const { deps } = makeDeps({ rollout });
@@ -409,7 +429,7 @@ describe('rotateSecret', () => {
       await rotateSecret(deps, step('finishSecret'));
       const repeat = await rotateSecret(deps, step('finishSecret'));
 
-      expect(order).toEqual(['rollout', 'move']);
+      expect(order).toEqual(['rollout', 'move', 'remove AWSPENDING']);
       expect(rollout).toHaveBeenCalledWith({
         secretArn: ARN,
         secretVersionId: TOKEN,
@@ -421,8 +441,13 @@ describe('rotateSecret', () => {
         MoveToVersionId: TOKEN,
         RemoveFromVersionId: CURRENT,
       });
+      expect(secretsMock).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+        SecretId: ARN,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: TOKEN,
+      });
       expect(repeat).toBe('already-current');
-      expect(secretsMock).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
+      expect(secretsMock).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 2);
     });
 
     it('leaves AWSCURRENT where it is when the rollout fails', async () => {
