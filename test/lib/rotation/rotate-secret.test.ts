@@ -316,6 +316,22 @@ describe('rotateSecret', () => {
       expect(secretsMock).not.toHaveReceivedCommand(PutSecretValueCommand);
     });
 
+    it('never quotes the staged value, in the error or the log, when it is malformed around a password', async () => {
+      installSecret({
+        pending: undefined,
+        staged: JSON.stringify({ username: `bot:${PENDING_PASSWORD}`, password: PENDING_PASSWORD }),
+      });
+      const { deps, logger } = makeDeps();
+
+      const failure = await rotateSecret(deps, step('createSecret')).catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(StagedValueError);
+      expect(String(failure)).not.toContain(PENDING_PASSWORD);
+      expect(JSON.stringify([logger.info.mock.calls, logger.warn.mock.calls])).not.toContain(
+        PENDING_PASSWORD,
+      );
+    });
+
     it('says the staging secret is not configured when REGISTRY_STAGING_SECRET_ARN is missing', async () => {
       installSecret({ pending: undefined, staged: PENDING_VALUE });
       const secretsManager = new SecretsManagerClient({ region: 'us-east-1' });
