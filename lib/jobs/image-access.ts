@@ -1,6 +1,7 @@
 import { awsFailure } from '../aws-errors';
 import { HttpError } from '../errors';
 import { type BasicCredentials, RegistryError } from '../registry/client';
+import { isPrivateEcrRegistry } from '../registry/ecr';
 import type { ImageReference } from '../registry/reference';
 import type { RegistryName } from '../registry/registry-name';
 import { SecretFormatError } from '../registry/secret';
@@ -83,7 +84,12 @@ export class ImageAccess {
 
   async check(image: ImageReference): Promise<ImageRegistry> {
     const access = await this.registryFor(image);
-    if (this.settings.verifyImages) await this.verify(image, access);
+    // A private ECR registry in ALLOWED_REGISTRIES is pulled by the ECS agent with the instance or
+    // execution role; the gateway holds no credentials for it, and ECR refuses anonymous manifest
+    // requests, so a check could only answer a misleading 422. It is skipped (README, "Registry
+    // behaviour"); a missing image then fails the job with CannotPullContainerError.
+    const unverifiable = access.credentials === undefined && isPrivateEcrRegistry(access.registry.name);
+    if (this.settings.verifyImages && !unverifiable) await this.verify(image, access);
     return access;
   }
 

@@ -259,3 +259,53 @@ describe('ImageAccess registry failures', () => {
     expect([error.statusCode, source.invalidated]).toEqual([502, 1]);
   });
 });
+
+describe('ImageAccess and Amazon ECR', () => {
+  const privateEcr = normaliseRegistryName('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+  const publicEcr = normaliseRegistryName('public.ecr.aws');
+  const settings = { allowedRegistries: [privateEcr, publicEcr], verifyImages: true, imageCacheSeconds: 0 };
+
+  it('skips the manifest check for a private ECR registry the gateway holds no credentials for', async () => {
+    // prepare
+    const registry = checker(false);
+    const access = new ImageAccess(secrets, registry, settings);
+
+    // act
+    const found = await access.check(parseImageReference(`${privateEcr.name}/team/app:1`));
+
+    // assert
+    expect(found).toEqual({ registry: privateEcr, credentials: undefined });
+    expect(registry.calls).toBe(0);
+  });
+
+  it('checks an ECR Public image like any public registry', async () => {
+    // prepare
+    const registry = checker(false);
+    const access = new ImageAccess(secrets, registry, settings);
+
+    // act
+    const check = access.check(parseImageReference('public.ecr.aws/docker/library/busybox:1.36'));
+
+    // assert
+    await expect(check).rejects.toMatchObject({ statusCode: 422 });
+    expect(registry.calls).toBe(1);
+  });
+
+  it('checks a private ECR registry whose credentials are in the secret', async () => {
+    // prepare
+    const registry = checker(true);
+    const withEcr: SecretSource = {
+      get: async () => ({
+        versionId: 'v1',
+        credentials: [{ registry: privateEcr, username: 'AWS', password: 'pw' }],
+      }),
+    };
+    const access = new ImageAccess(withEcr, registry, settings);
+
+    // act
+    await access.check(parseImageReference(`${privateEcr.name}/team/app:1`));
+
+    // assert
+    expect(registry.calls).toBe(1);
+  });
+});
