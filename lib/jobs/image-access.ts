@@ -233,7 +233,9 @@ function registryFailure(error: unknown, image: ImageReference, access: ImageReg
       return new HttpError(
         502,
         'Bad Gateway',
-        `The registry ${image.registry} answered with HTTP status ${error.status ?? 'unknown'}.`,
+        error.status === undefined
+          ? `The registry ${image.registry} answered in a way the gateway does not follow (a redirect it refuses).`
+          : `The registry ${image.registry} answered with HTTP status ${error.status}.`,
         { cause: error },
       );
   }

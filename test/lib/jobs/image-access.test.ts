@@ -309,3 +309,33 @@ describe('ImageAccess and Amazon ECR', () => {
     expect(registry.calls).toBe(1);
   });
 });
+
+describe('ImageAccess and refused redirects', () => {
+  it('says the registry answered in a way the gateway does not follow, with no made-up status', async () => {
+    // prepare
+    const refused = new RegistryError(
+      'unexpected-status',
+      local.name,
+      undefined,
+      'redirected to 169.254.169.254',
+    );
+    const access = new ImageAccess(
+      secrets,
+      {
+        manifestExists: async () => {
+          throw refused;
+        },
+      },
+      { allowedRegistries: [], verifyImages: true, imageCacheSeconds: 0 },
+    );
+
+    // act
+    const check = access.check(parseImageReference('127.0.0.1:5000/team/app:v1'));
+
+    // assert
+    await expect(check).rejects.toMatchObject({
+      statusCode: 502,
+      message: `The registry ${local.name} answered in a way the gateway does not follow (a redirect it refuses).`,
+    });
+  });
+});
