@@ -9,6 +9,7 @@ import {
   readCapped,
   retryAfterSeconds,
   send,
+  transportError,
 } from './transport';
 
 /**
@@ -42,10 +43,16 @@ export async function realmRequestUrl(
 ): Promise<URL> {
   const { registry } = context;
   const realm = tokenRealmUrl(registry, challenge.params.realm);
-  const problem = await beforeDeadline(
-    context.signal,
-    networkProblem(new URL(registry.apiBase).hostname, realm.hostname, context.resolve),
-  );
+  let problem: string | undefined;
+  try {
+    problem = await beforeDeadline(
+      context.signal,
+      networkProblem(new URL(registry.apiBase).hostname, realm.hostname, context.resolve),
+    );
+  } catch (error) {
+    const who = `token service ${realm.host} of registry ${registry.name}`;
+    throw transportError(context, { who, source: 'token-service' }, error);
+  }
   if (problem !== undefined) {
     throw new RegistryError(
       'unexpected-status',

@@ -104,6 +104,8 @@ export function transportError(context: RequestContext, options: SendOptions, er
 /** Runs `work` unless the caller's deadline passes first. */
 export async function beforeDeadline<T>(signal: AbortSignal | undefined, work: Promise<T>): Promise<T> {
   if (signal === undefined) return work;
+  // Abandoned at the deadline, `work` may still fail later: that failure is nobody's to handle.
+  work.catch(() => undefined);
   signal.throwIfAborted();
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {

@@ -417,6 +417,31 @@ describe('token responses and realms (issue 17 item 4)', () => {
     expect(error.message).toMatch(/named a token realm on .*; it is not followed/);
   });
 
+  it('is unreachable, naming the token service, when the realm host does not resolve', async () => {
+    // prepare
+    const registry = await challenging(() => 'https://auth.nowhere.invalid/token');
+    const resolve = async (host: string): Promise<string[]> => {
+      if (host === '127.0.0.1') return ['127.0.0.1'];
+      throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
+    };
+
+    // act
+    const error = await caught(
+      new RegistryClient({ timeoutMs: 2000, resolve }).manifestExists(
+        normaliseRegistryName(registry.url),
+        'a/b',
+        'v1',
+        USER,
+      ),
+    );
+
+    // assert
+    expect(error).toMatchObject({ kind: 'unreachable', source: 'token-service' });
+    expect(error.message).toBe(
+      `token service auth.nowhere.invalid of registry ${new URL(registry.url).host} is unreachable (ENOTFOUND)`,
+    );
+  });
+
   it('accepts a loopback realm for a registry on loopback (local development)', async () => {
     // prepare
     const tokens = await serve((_request, response) => json(response, 200, { token: 't' }));
