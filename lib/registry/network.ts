@@ -76,13 +76,17 @@ export async function hostClasses(hostname: string, resolve: HostResolver): Prom
  * Why a request to `target` must not be made on behalf of a registry at `registryHost`, or
  * undefined when it may: a metadata address never; a loopback, link-local or private address
  * only when the registry itself is on that kind of network (local development, a registry on a
- * private network).
+ * private network). Names are resolved with `resolve`; a name that resolves differently when
+ * the request is made (DNS rebinding) is not caught.
  */
 export async function networkProblem(
   registryHost: string,
   target: string,
   resolve: HostResolver,
 ): Promise<string | undefined> {
+  // The registry's own host is on the registry's network by definition (GHCR, Quay, Harbor and
+  // ACR serve tokens from it): no lookup.
+  if (target.toLowerCase() === registryHost.toLowerCase()) return undefined;
   const targetClasses = await hostClasses(target, resolve);
   if (targetClasses.has('metadata')) return 'an instance metadata address';
   const internal = [...targetClasses].filter((kind) => kind !== 'public');

@@ -68,6 +68,21 @@ describe('hostClasses', () => {
 });
 
 describe('networkProblem', () => {
+  it("allows the registry's own host without a lookup", async () => {
+    // prepare
+    const lookups: string[] = [];
+    const counting: HostResolver = async (host) => {
+      lookups.push(host);
+      return resolve(host);
+    };
+
+    // act
+    const problem = await networkProblem('internal.example.com', 'internal.example.com', counting);
+
+    // assert
+    expect([problem, lookups]).toEqual([undefined, []]);
+  });
+
   it.each([
     ['a public realm of a public registry', 'registry.example.com', 'auth.example.com'],
     ['a loopback realm of a loopback registry (local development)', '127.0.0.1', 'localhost'],
