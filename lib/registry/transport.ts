@@ -163,7 +163,12 @@ export async function send(
   }
 }
 
-async function redirectTarget(
+/**
+ * The next URL of a redirect from `from` to `location` (relative or absolute), or a RegistryError
+ * saying why it is not followed: past MAX_REDIRECTS, not http(s), https down to http, user info,
+ * or another host the network policy refuses.
+ */
+export async function redirectTarget(
   context: RequestContext,
   options: SendOptions,
   from: URL,
