@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import {
   ClientException,
   DescribeJobDefinitionsCommand,
@@ -55,6 +56,9 @@ let tokens: TokenServer;
 let bearerRegistry: RunningRegistry;
 let wrongRegistry: RunningRegistry;
 let closedHost: string;
+/** Redirects every request to the Basic registry, as registry.k8s.io does to its upstream. */
+let redirector: Server;
+let redirectorHost: string;
 
 type Handlers = {
   rotateSecret: (event: unknown, context: Context) => Promise<void>;
@@ -84,6 +88,13 @@ beforeAll(async () => {
     }),
   ]);
   closedHost = `127.0.0.1:${await freePort()}`;
+  redirector = createServer((request, response) => {
+    response.writeHead(307, { location: `${basicRegistry.url}${request.url ?? '/'}` }).end();
+  });
+  await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  const redirectorAddress = redirector.address();
+  if (redirectorAddress === null || typeof redirectorAddress === 'string') throw new Error('no TCP address');
+  redirectorHost = `127.0.0.1:${redirectorAddress.port}`;
   await pushImage(basicRegistry.url, 'team/app', '1', basicAuth(user));
   await pushImage(
     bearerRegistry.url,
@@ -124,6 +135,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   restoreEnv?.();
+  redirector?.closeAllConnections();
+  await new Promise((resolve) => (redirector ? redirector.close(resolve) : resolve(undefined)));
   await Promise.all([basicRegistry?.stop(), bearerRegistry?.stop(), wrongRegistry?.stop(), tokens?.stop()]);
 });
 
@@ -138,6 +151,7 @@ const SECRETS = {
     }),
   refused: () => JSON.stringify({ registries: [{ registry_url: wrongRegistry.url, ...user }] }),
   unreachable: () => JSON.stringify({ registries: [{ registry_url: `http://${closedHost}`, ...user }] }),
+  redirecting: () => JSON.stringify({ registries: [{ registry_url: `http://${redirectorHost}`, ...user }] }),
   'not JSON': () => `{"username":"${user.username}","password":"${user.password}"`,
   'a JSON string': () => JSON.stringify(user.password),
   'registry_url with user info': () =>
@@ -158,7 +172,7 @@ const SECRETS = {
 } as const;
 type SecretKind = keyof typeof SECRETS;
 const MALFORMED = Object.keys(SECRETS).filter(
-  (kind) => !['good', 'refused', 'unreachable'].includes(kind),
+  (kind) => !['good', 'refused', 'unreachable', 'redirecting'].includes(kind),
 ) as SecretKind[];
 
 let fake: FakeAws;
@@ -433,6 +447,8 @@ describe('the HTTP API leaks nothing', () => {
   it.each<[SecretKind, () => string, number]>([
     ['refused', () => `${wrongRegistry.host}/team/app:1`, 502],
     ['unreachable', () => `${closedHost}/team/app:1`, 502],
+    // The Basic registry it redirects to challenges; the stored credentials never go there.
+    ['redirecting', () => `${redirectorHost}/team/app:1`, 422],
     ...MALFORMED.map((kind): [SecretKind, () => string, number] => [kind, () => 'ghcr.io/team/app:1', 502]),
   ])('POST /jobs when the secret is %s', async (kind, image, status) => {
     prepare(kind);

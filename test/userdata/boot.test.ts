@@ -18,6 +18,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { parseRegistrySecret } from '../../lib/registry/secret';
 import { renderUserData, type UserDataInput } from '../../lib/rollout/user-data';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { freePort } from '../../scripts/servers/processes';
@@ -311,6 +312,35 @@ describe('userdata/boot.sh', () => {
     expect(await v2Status(registryB, data[registryB.host] ?? hub)).toBe(200);
     expect(await v2Status(registryB, data[registryA.host] ?? hub)).toBe(401);
     expectNoCredential(run.output);
+  });
+
+  it('writes a Google _json_key (multi-line key file) as the same credentials the gateway reads', async () => {
+    // cloud.google.com/artifact-registry/docs/docker/authentication#json-key
+    const keyFile = `${JSON.stringify(
+      {
+        type: 'service_account',
+        private_key: '-----BEGIN PRIVATE KEY-----\nLeak-Canary-json-key\n-----END PRIVATE KEY-----\n',
+        client_email: 'pusher@brg-test.iam.gserviceaccount.com',
+      },
+      null,
+      2,
+    )}\n`;
+    const secretString = JSON.stringify({
+      registries: [
+        { registry_url: 'us-docker.pkg.dev', username: '_json_key', password: keyFile },
+        { registry_url: registryA.url, ...alpha },
+      ],
+    });
+    const version = await createSecret(secretString);
+    const gateway = parseRegistrySecret(secretString);
+
+    const run = await runBoot(pinned(version));
+
+    expect(run.code).toBe(0);
+    const written = authData(run.configFile)['us-docker.pkg.dev'];
+    expect(written).toEqual({ username: '_json_key', password: keyFile, email: '' });
+    expect(gateway[0]).toMatchObject({ username: written?.username, password: written?.password });
+    expect(run.output).not.toContain('Leak-Canary');
   });
 
   it.each([
