@@ -1,0 +1,34 @@
+// The stack's offline deploy checks, shared by the jest suites (test/stack/) and `npm run validate`.
+
+import { checkIam } from './iam';
+import { checkParameters } from './parameters';
+import { checkReferences } from './references';
+import { checkResourceSpec } from './resource-spec';
+import type { CheckName, Finding, Template } from './template';
+
+export const CHECKS: Record<CheckName, string> = {
+  'resource-spec': 'every resource against the CloudFormation resource specification',
+  references: 'every Ref, Fn::GetAtt, Fn::Sub variable and condition resolves',
+  iam: 'every IAM action and resource against the Service Authorization Reference',
+  parameters: 'every parameter described and constrained, and its value allowed',
+};
+
+/** Every finding of every check for one packaged template (empty: nothing to fix). */
+export async function validateTemplate(template: Template): Promise<Finding[]> {
+  return [
+    ...checkResourceSpec(template),
+    ...checkReferences(template),
+    ...(await checkIam(template)),
+    ...checkParameters(template),
+  ];
+}
+
+/** What the checks looked at, for the report: resources by type, IAM actions granted. */
+export function summarize(template: Template): { resources: number; types: string[] } {
+  const types = [...new Set(Object.values(template.Resources).map((resource) => resource.Type))].sort();
+  return { resources: Object.keys(template.Resources).length, types };
+}
+
+export { COMBINATIONS, type Combination } from './combinations';
+export { inBatches, PackageError, packageTemplate } from './package';
+export type { Finding, Template } from './template';
