@@ -30,5 +30,5 @@ export function summarize(template: Template): { resources: number; types: strin
 }
 
 export { COMBINATIONS, type Combination } from './combinations';
-export { inBatches, PackageError, packageTemplate } from './package';
+export { inBatches, PackageError, packageStack, packageTemplate } from './package';
 export type { Finding, Template } from './template';
