@@ -21,13 +21,23 @@ beforeAll(async () => {
 
 /** The template's statements as deployed with its parameter values (conditions resolved). */
 function statements(template: Template, role: string): JsonObject[] {
-  const evaluator = new Evaluator(template, { ref: (id) => `{Ref ${id}}`, getAtt: (id, at) => `{${id}.${at}}` });
-  const policies = evaluator.resolveConditions(template.Resources[role]?.Properties?.Policies ?? []) as Json[];
-  return policies.flatMap((policy) => ((policy as JsonObject).PolicyDocument as JsonObject).Statement as JsonObject[]);
+  const evaluator = new Evaluator(template, {
+    ref: (id) => `{Ref ${id}}`,
+    getAtt: (id, at) => `{${id}.${at}}`,
+  });
+  const policies = evaluator.resolveConditions(
+    template.Resources[role]?.Properties?.Policies ?? [],
+  ) as Json[];
+  return policies.flatMap(
+    (policy) => ((policy as JsonObject).PolicyDocument as JsonObject).Statement as JsonObject[],
+  );
 }
 
 function resourcesOf(template: Template, role: string, action: string): string[] {
-  const evaluator = new Evaluator(template, { ref: (id) => `{Ref ${id}}`, getAtt: (id, at) => `{${id}.${at}}` });
+  const evaluator = new Evaluator(template, {
+    ref: (id) => `{Ref ${id}}`,
+    getAtt: (id, at) => `{${id}.${at}}`,
+  });
   return statements(template, role)
     .filter((statement) => [statement.Action].flat().includes(action))
     .flatMap((statement) => [statement.Resource as Json].flat().map((resource) => evaluator.value(resource)))
@@ -66,7 +76,9 @@ describe('the packaged stack (issue 17)', () => {
         'arn:aws:batch:us-east-1:123456789012:compute-environment/private-registry-ce',
         'arn:aws:batch:us-east-1:123456789012:compute-environment/private-registry-spot',
       ]);
-      expect(resourcesOf(created, role, 'batch:UpdateComputeEnvironment')).toEqual(['{Ref ComputeEnvironment}']);
+      expect(resourcesOf(created, role, 'batch:UpdateComputeEnvironment')).toEqual([
+        '{Ref ComputeEnvironment}',
+      ]);
     },
   );
 

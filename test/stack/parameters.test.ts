@@ -7,7 +7,10 @@ import { refusal } from '../../scripts/stack/validate/parameters';
 
 const ACCOUNT = '123456789012';
 const CASES: Record<string, { wrong: string[]; right: string[] }> = {
-  SubnetIds: { wrong: ['subnet-xyz', 'sg-0a1b2c3d', 'subnet-0a1b2c3d subnet-0b1c2d3e'], right: ['subnet-0a1b2c3d'] },
+  SubnetIds: {
+    wrong: ['subnet-xyz', 'sg-0a1b2c3d', 'subnet-0a1b2c3d subnet-0b1c2d3e'],
+    right: ['subnet-0a1b2c3d'],
+  },
   SecurityGroupIds: { wrong: ['subnet-0a1b2c3d', 'sg-12'], right: ['sg-0a1b2c3d4e5f60718,sg-0a1b2c3d'] },
   FunctionSubnetIds: { wrong: ['subnet-0a1b2c3d,vpc-0a1b2c3d'], right: ['', 'subnet-0a1b2c3d'] },
   FunctionSecurityGroupIds: { wrong: ['default'], right: ['', 'sg-0a1b2c3d'] },
@@ -20,7 +23,10 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
     wrong: [`arn:aws:batch:us-east-1:${ACCOUNT}:compute-environment/ce`, 'a,b,c,d,e,f', 'ce one', 'ce,'],
     right: ['', 'ce', 'a,b,c,d,e'],
   },
-  ExistingJobQueue: { wrong: [`arn:aws:batch:us-east-1:${ACCOUNT}:job-queue/q`, 'q,r'], right: ['', 'jobs_1'] },
+  ExistingJobQueue: {
+    wrong: [`arn:aws:batch:us-east-1:${ACCOUNT}:job-queue/q`, 'q,r'],
+    right: ['', 'jobs_1'],
+  },
   MaxvCpus: { wrong: ['0', 'many', '100001'], right: ['1', '256'] },
   InstanceTypes: { wrong: ['M5.LARGE', 'optimal;c5', ''], right: ['optimal', 'default_arm64,c7g,m6i.large'] },
   RotationSchedule: {
