@@ -13,7 +13,7 @@ import {
 } from './stack/validate';
 
 async function main(): Promise<number> {
-  const only = process.argv.slice(2);
+  const only = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
   const combinations = COMBINATIONS.filter(
     (combination) => only.length === 0 || only.includes(combination.name),
   );
@@ -24,9 +24,14 @@ async function main(): Promise<number> {
     return { combination, template, findings: await validateTemplate(template) };
   });
   for (const result of results) {
-    const { resources, types } = summarize(result.template);
+    const { resources, types, statements, actions } = summarize(result.template);
     const status = result.findings.length === 0 ? 'ok' : `${result.findings.length} finding(s)`;
-    console.log(`\n${result.combination.name}: ${resources} resources of ${types.length} types — ${status}`);
+    console.log(
+      `\n${result.combination.name}: ${resources} resources of ${types.length} types, ` +
+        `${statements} IAM statements granting ${actions.length} actions — ${status}`,
+    );
+    if (process.argv.includes('--verbose'))
+      console.log(`  types: ${types.join(', ')}\n  actions: ${actions.join(', ')}`);
     const params = Object.entries(result.combination.params).map(([name, value]) => `${name}=${value}`);
     if (params.length > 0) console.log(`  --param ${params.join(' --param ')}`);
     for (const finding of result.findings) console.log(format(finding));

@@ -35,6 +35,32 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
   },
   ThrottleRateLimit: { wrong: ['0', 'unlimited'], right: ['1', '20', '10000'] },
   ThrottleBurstLimit: { wrong: ['0', '5001'], right: ['40'] },
+  JobRoleArn: {
+    wrong: ['batch-job-role', `arn:aws:iam::${ACCOUNT}:user/someone`],
+    right: ['', `arn:aws:iam::${ACCOUNT}:role/path/batch-job-role`],
+  },
+  SecretKmsKeyArn: {
+    wrong: [`arn:aws:kms:us-east-1:${ACCOUNT}:alias/registry`, '1234abcd-12ab-34cd-56ef-1234567890ab'],
+    right: ['', `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`],
+  },
+  AllowedRegistries: {
+    wrong: [
+      'ftp://registry.example.com',
+      'https://user:pw@registry.example.com',
+      'registry.example.com/team',
+    ],
+    right: ['', 'public.ecr.aws', 'public.ecr.aws, http://10.0.0.5:5000,https://[::1]:5000/v2/'],
+  },
+  VerifyImages: { wrong: ['yes', 'TRUE'], right: ['true', 'false'] },
+  VerifyCredentials: { wrong: ['1'], right: ['true', 'false'] },
+  UpdateTerminateJobs: { wrong: ['no'], right: ['true', 'false'] },
+  UpdateJobTimeoutMinutes: { wrong: ['0', 'half an hour', '7201'], right: ['1', '30'] },
+  KeepLaunchTemplateVersions: { wrong: ['0', 'all'], right: ['10'] },
+  ReconcileSchedule: {
+    wrong: ['hourly', 'rate(1 hours)', 'rate(2 hour)'],
+    right: ['rate(1 hour)', 'rate(15 minutes)', 'cron(0 * * * ? *)'],
+  },
+  LogRetentionInDays: { wrong: ['31', '0', 'forever'], right: ['30', '1096', '3653'] },
 };
 
 let template: Template;
@@ -69,10 +95,12 @@ describe('stack parameters', () => {
   );
 
   it.each(Object.keys(CASES))('describes %s and says what it accepts', (name) => {
-    const { Description, ConstraintDescription, Type, MinValue, MaxValue } = parameter(name);
+    const { Description, ConstraintDescription, Type, MinValue, MaxValue, AllowedValues } = parameter(name);
 
     expect(Description?.length).toBeGreaterThan(20);
-    if (Type === 'Number') expect([MinValue, MaxValue]).toEqual([expect.any(Number), expect.any(Number)]);
+    // A number's range speaks for itself in CloudFormation's message; other rules get a sentence.
+    if (Type === 'Number' && !AllowedValues)
+      expect([MinValue, MaxValue]).toEqual([expect.any(Number), expect.any(Number)]);
     else expect(ConstraintDescription?.length).toBeGreaterThan(10);
   });
 });

@@ -133,7 +133,8 @@ export async function checkIam(template: Template): Promise<Finding[]> {
         `${path}.Condition`,
       );
       for (const message of condition) report(`${path}.Condition`, message);
-      if (resourceBased || statement.Resource === undefined) continue;
+      // A Deny is a guard (broad on purpose); a resource policy's "*" means the resource it is attached to.
+      if (statement.Effect !== 'Allow' || statement.Resource === undefined) continue;
       const formats = await Promise.all(
         details.resourceTypes.map(async (type) => ({
           ...type,
@@ -148,6 +149,7 @@ export async function checkIam(template: Template): Promise<Finding[]> {
               `${action} has no resource-level permissions: its Resource must be "*", not ${resource}`,
             );
         } else if (resource === '*') {
+          if (resourceBased) continue;
           report(
             `${path}.Resource`,
             `${action} takes resources of type ${formats.map((type) => type.name).join(', ')}: "*" grants more than needed`,
@@ -159,7 +161,7 @@ export async function checkIam(template: Template): Promise<Finding[]> {
           );
         }
       }
-      if (statement.Effect === 'Allow') {
+      if (!resourceBased) {
         const key = `${holder} ${action}`;
         const entry = granted.get(key) ?? { path, resources: [] };
         entry.resources.push(...resources);

@@ -4,7 +4,7 @@ import { checkIam } from './iam';
 import { checkParameters } from './parameters';
 import { checkReferences } from './references';
 import { checkResourceSpec } from './resource-spec';
-import type { CheckName, Finding, Template } from './template';
+import { type CheckName, type Finding, isObject, type Json, type Template } from './template';
 
 export const CHECKS: Record<CheckName, string> = {
   'resource-spec': 'every resource against the CloudFormation resource specification',
@@ -23,10 +23,33 @@ export async function validateTemplate(template: Template): Promise<Finding[]> {
   ];
 }
 
-/** What the checks looked at, for the report: resources by type, IAM actions granted. */
-export function summarize(template: Template): { resources: number; types: string[] } {
+/** What the checks looked at, for the report: resources by type, IAM statements and actions. */
+export function summarize(template: Template): {
+  resources: number;
+  types: string[];
+  statements: number;
+  actions: string[];
+} {
   const types = [...new Set(Object.values(template.Resources).map((resource) => resource.Type))].sort();
-  return { resources: Object.keys(template.Resources).length, types };
+  const actions = new Set<string>();
+  let statements = 0;
+  const walk = (value: Json | undefined): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (isObject(value)) {
+      if (typeof value.Effect === 'string' && value.Action !== undefined) {
+        statements += 1;
+        for (const action of [value.Action].flat()) actions.add(String(action));
+      }
+      Object.values(value).forEach(walk);
+    }
+  };
+  for (const resource of Object.values(template.Resources)) walk(resource.Properties);
+  return {
+    resources: Object.keys(template.Resources).length,
+    types,
+    statements,
+    actions: [...actions].sort(),
+  };
 }
 
 export { COMBINATIONS, type Combination } from './combinations';

@@ -10,7 +10,10 @@ import type { Finding, Template, TemplateParameter } from './template';
  * AllowedValues the whole value, lengths and number ranges inclusive.
  */
 export function refusal(parameter: TemplateParameter, value: string): string | undefined {
-  const elements = parameter.Type.includes('List') ? value.split(',') : [value];
+  // CloudFormation splits a list at commas and trims each element.
+  const elements = parameter.Type.includes('List')
+    ? value.split(',').map((element) => element.trim())
+    : [value];
   if (parameter.Type === 'Number' || parameter.Type === 'List<Number>') {
     for (const element of elements) {
       const number = Number(element);

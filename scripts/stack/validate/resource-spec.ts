@@ -126,8 +126,11 @@ function checkValue(value: Json, type: PropertyType, path: string, report: Repor
       if (
         typeof value === 'number' ||
         (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)))
-      )
+      ) {
+        if (type.type === 'integer' && type.allowedValues && !type.allowedValues.includes(Number(value)))
+          report(path, `${JSON.stringify(value)} is not one of ${type.allowedValues.join(', ')}`);
         return;
+      }
       shape(`a ${type.type}`);
       return;
     case 'boolean':
