@@ -53,5 +53,5 @@ export function summarize(template: Template): {
 }
 
 export { COMBINATIONS, type Combination } from './combinations';
-export { inBatches, PackageError, packageStack, packageTemplate } from './package';
+export { PackageError, packageStack, packageTemplate } from './package';
 export type { Finding, Template } from './template';

@@ -172,21 +172,3 @@ async function lock(path: string): Promise<() => void> {
     }
   }
 }
-
-/** Runs `task` over `items`, at most `limit` at a time, keeping the order of results. */
-export async function inBatches<T, R>(
-  items: T[],
-  limit: number,
-  task: (item: T) => Promise<R>,
-): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await task(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}

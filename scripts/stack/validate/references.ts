@@ -42,18 +42,18 @@ export function checkReferences(template: Template): Finding[] {
       report(path, `condition ${String(name)} is not defined`);
   };
 
-  const walk = (value: Json, path: string, locals: Set<string> = new Set()): void => {
+  const walk = (value: Json, path: string): void => {
     const fn = intrinsic(value);
     if (fn) {
       const args = Array.isArray(fn.arg) ? fn.arg : [];
       switch (fn.name) {
         case 'Ref':
-          if (!locals.has(String(fn.arg))) checkRef(String(fn.arg), path);
+          checkRef(String(fn.arg), path);
           return;
         case 'Fn::GetAtt': {
           const [logicalId, attribute] = Array.isArray(fn.arg) ? fn.arg : String(fn.arg).split(/\.(.*)/);
           if (typeof attribute === 'string') checkGetAtt(String(logicalId), attribute, path);
-          else walk(attribute ?? null, `${path}.Fn::GetAtt`, locals);
+          else walk(attribute ?? null, `${path}.Fn::GetAtt`);
           return;
         }
         case 'Fn::Sub': {
@@ -66,13 +66,13 @@ export function checkReferences(template: Template): Finding[] {
               checkGetAtt(String(name), attribute, `${path}.Fn::Sub`);
             else checkRef(variable, `${path}.Fn::Sub`);
           }
-          if (isObject(variables ?? null)) walk(variables ?? null, `${path}.Fn::Sub`, locals);
+          if (isObject(variables ?? null)) walk(variables ?? null, `${path}.Fn::Sub`);
           return;
         }
         case 'Fn::If':
           checkCondition(args[0] ?? null, `${path}.Fn::If`);
           args.slice(1).forEach((branch, index) => {
-            walk(branch, `${path}.Fn::If[${index + 1}]`, locals);
+            walk(branch, `${path}.Fn::If[${index + 1}]`);
           });
           return;
         case 'Condition':
@@ -81,19 +81,18 @@ export function checkReferences(template: Template): Finding[] {
         case 'Fn::FindInMap':
           if (!(String(args[0]) in (template.Mappings ?? {})))
             report(path, `mapping ${String(args[0])} is not defined`);
-          walk(fn.arg, `${path}.Fn::FindInMap`, locals);
+          walk(fn.arg, `${path}.Fn::FindInMap`);
           return;
         default:
-          walk(fn.arg, `${path}.${fn.name}`, locals);
+          walk(fn.arg, `${path}.${fn.name}`);
           return;
       }
     }
     if (Array.isArray(value))
       value.forEach((item, index) => {
-        walk(item, `${path}[${index}]`, locals);
+        walk(item, `${path}[${index}]`);
       });
-    else if (isObject(value))
-      for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`, locals);
+    else if (isObject(value)) for (const [key, item] of Object.entries(value)) walk(item, `${path}.${key}`);
   };
 
   for (const [name, condition] of Object.entries(template.Conditions ?? {}))
