@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { COMBINATIONS, packageTemplate, type Template } from '../../scripts/stack/validate';
 import { refusal } from '../../scripts/stack/validate/parameters';
 
@@ -75,7 +77,23 @@ const parameter = (name: string) => {
   return found;
 };
 
+/** The --param names serverless.yml declares under params.default. */
+function declaredParams(): string[] {
+  const text = readFileSync(join(__dirname, '..', '..', 'serverless.yml'), 'utf8');
+  const block = /^params:\n {2}default:\n((?: {4}.*\n|\s*\n)+)/m.exec(text)?.[1] ?? '';
+  return [...block.matchAll(/^ {4}([A-Za-z][A-Za-z0-9]*):/gm)].map((match) => match[1] as string);
+}
+
 describe('stack parameters', () => {
+  it('declare every --param of serverless.yml as a CloudFormation parameter, so each is checked at deploy', () => {
+    const params = declaredParams();
+
+    expect(params.length).toBeGreaterThan(20);
+    expect(params.map((name) => `${name[0]?.toUpperCase()}${name.slice(1)}`).sort()).toEqual(
+      Object.keys(template.Parameters ?? {}).sort(),
+    );
+  });
+
   it('have a row here for every parameter of the template', () => {
     expect(Object.keys(CASES).sort()).toEqual(Object.keys(template.Parameters ?? {}).sort());
   });
