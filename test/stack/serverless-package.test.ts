@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageStack } from '../../scripts/stack/validate';
 
 // The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
 
@@ -23,20 +23,9 @@ const out = mkdtempSync(join(tmpdir(), 'brg-package-'));
 let resources: Record<string, Resource>;
 let templateText: string;
 
-beforeAll(() => {
-  const result = spawnSync('npx', ['serverless', 'package', '--stage', 'test', '--package', out], {
-    cwd: root,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      BRG_ESBUILD_WORK_FOLDER: '.esbuild-test-package',
-    },
-    timeout: 240_000,
-  });
-  if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
+beforeAll(async () => {
+  // One packaging of the service at a time (osls shares .serverless/): see scripts/stack/validate.
+  await packageStack({}, out, root);
   templateText = readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
   resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
 }, 300_000);
@@ -330,6 +319,8 @@ describe('serverless package', () => {
 
     expect(rule?.Properties.EventPattern).toEqual({
       source: ['aws.secretsmanager'],
+      account: [{ Ref: 'AWS::AccountId' }],
+      region: [{ Ref: 'AWS::Region' }],
       $or: [
         {
           'detail-type': ['AWS API Call via CloudTrail'],
