@@ -191,7 +191,8 @@ describe('serverless package with computeType=FARGATE', () => {
 
   it('tells the rollout and the gateway the prefix, the execution role and the public IP setting', () => {
     const env = (key: string) =>
-      (fargate.resources[key]?.Properties.Environment as { Variables: Record<string, Json> }).Variables;
+      (fargate.resources[key]?.Properties.Environment as { Variables: Record<string, Json> } | undefined)
+        ?.Variables;
 
     for (const key of ['RotateSecretLambdaFunction', 'OnSecretChangedLambdaFunction']) {
       expect(env(key)).toMatchObject({
