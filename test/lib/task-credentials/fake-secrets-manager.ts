@@ -19,6 +19,16 @@ import type { AwsStub } from 'aws-sdk-client-mock';
 const ACCOUNT = '123456789012';
 const meta = { httpStatusCode: 400, requestId: 'c0ffee00-0000-4000-8000-000000000000' };
 
+/**
+ * An injected fault for one call: `reject` fails before the service acts (throttled);
+ * `lose-response` lets the service act, then fails (a dropped connection, a Lambda timeout while
+ * the answer was on its way); `hang` never answers (the Lambda times out), after acting or not.
+ */
+export type SecretsFault =
+  | { readonly kind: 'reject'; readonly error: Error }
+  | { readonly kind: 'lose-response'; readonly error: Error }
+  | { readonly kind: 'hang'; readonly afterEffect: boolean };
+
 export interface FakeSecret {
   readonly name: string;
   readonly arn: string;
@@ -44,7 +54,15 @@ export class FakeSecretsManager {
   /** Every call it answered, by the API's name, with the SecretId or Name. */
   readonly calls: Array<{ api: string; secretId: string }> = [];
   pageSize = 100;
+  /** ListSecrets answers from before these names existed (eventual consistency). */
+  readonly unlisted = new Set<string>();
   private counter = 0;
+  private readonly faults: Array<{ api: string; name: string | undefined; fault: SecretsFault }> = [];
+
+  /** Queues a fault for the next call of `api` (on the secret named `name`, when given). */
+  inject(api: string, fault: SecretsFault, name?: string): void {
+    this.faults.push({ api, name, fault });
+  }
 
   install(stub: SecretsStub, fallback?: (api: string, input: Record<string, unknown>) => unknown): void {
     const route =
@@ -55,7 +73,19 @@ export class FakeSecretsManager {
           return fallback(api, input);
         }
         this.calls.push({ api, secretId: id });
-        return handle(input);
+        const name = api === 'ListSecrets' ? undefined : (this.find(id)?.name ?? id);
+        const index = this.faults.findIndex(
+          (queued) => queued.api === api && (queued.name === undefined || queued.name === name),
+        );
+        const queued = index >= 0 ? this.faults.splice(index, 1)[0]?.fault : undefined;
+        if (!queued) return handle(input);
+        if (queued.kind === 'reject') throw queued.error;
+        if (queued.kind === 'lose-response') {
+          handle(input);
+          throw queued.error;
+        }
+        if (queued.afterEffect) handle(input);
+        return new Promise(() => undefined);
       };
     stub.on(ListSecretsCommand).callsFake(route('ListSecrets', (input) => this.list(input)));
     stub.on(CreateSecretCommand).callsFake(route('CreateSecret', (input) => this.create(input)));
@@ -131,6 +161,7 @@ export class FakeSecretsManager {
     const prefixes = filters.filter((filter) => filter.Key === 'name').flatMap((filter) => filter.Values);
     const all = [...this.secrets.values()]
       .filter((secret) => input.IncludePlannedDeletion === true || !secret.deletedDate)
+      .filter((secret) => !this.unlisted.has(secret.name))
       .filter((secret) => prefixes.every((prefix) => secret.name.startsWith(prefix)));
     const start = Number(input.NextToken ?? 0);
     const size = Math.min(Number(input.MaxResults ?? 100), this.pageSize);
