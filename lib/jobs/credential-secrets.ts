@@ -33,7 +33,7 @@ export class CredentialSecretArns {
   constructor(
     private readonly secretsManager: SecretsManagerClient,
     private readonly settings: CredentialSecretSettings,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => Date.now(),
   ) {}
 
   /** The ARN of `registry`'s credential secret, or undefined while it does not exist. */
