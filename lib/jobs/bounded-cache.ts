@@ -7,7 +7,8 @@ export class BoundedCache<K, V> {
   private readonly entries = new Map<K, V>();
 
   constructor(readonly capacity: number) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError('capacity must be a whole number ≥ 1');
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new RangeError('capacity must be a whole number ≥ 1');
   }
 
   get size(): number {

@@ -58,7 +58,11 @@ export class DefinitionPlanner {
     private readonly settings: DefinitionSettings,
   ) {}
 
-  async identity(image: ImageReference, access: ImageRegistry, platform: Platform): Promise<DefinitionIdentity> {
+  async identity(
+    image: ImageReference,
+    access: ImageRegistry,
+    platform: Platform,
+  ): Promise<DefinitionIdentity> {
     const fargate = platform === 'FARGATE';
     if (fargate && this.settings.executionRoleArn === undefined) {
       // Fargate pulls images and sends logs with the execution role only; the stack sets it.

@@ -26,7 +26,9 @@ export interface DefinitionIdentity {
 }
 
 /** What RegisterJobDefinition is called with; the name is always set. */
-export type ManagedDefinitionInput = RegisterJobDefinitionCommandInput & { readonly jobDefinitionName: string };
+export type ManagedDefinitionInput = RegisterJobDefinitionCommandInput & {
+  readonly jobDefinitionName: string;
+};
 
 /**
  * The image a managed definition runs (pure): the normalised reference, except that with a digest
@@ -69,7 +71,9 @@ export function managedJobDefinition(identity: DefinitionIdentity): ManagedDefin
     },
     tags: { [MANAGED_TAG_KEY]: 'true' },
   };
-  const hash = createHash('sha256').update(JSON.stringify(canonical(body))).digest('hex');
+  const hash = createHash('sha256')
+    .update(JSON.stringify(canonical(body)))
+    .digest('hex');
   return { ...body, jobDefinitionName: jobDefinitionName(identity.stage, identity.image, hash) };
 }
 

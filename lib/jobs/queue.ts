@@ -66,7 +66,10 @@ export async function describeQueue(batch: BatchClient, jobQueue: string): Promi
   if (environments.length === 0) {
     throw awsFailure(new Error(`the compute environments of ${jobQueue} do not exist`), failure);
   }
-  const info: QueueInfo = { platform: platformOf(environments), fairShare: Boolean(queue.schedulingPolicyArn) };
+  const info: QueueInfo = {
+    platform: platformOf(environments),
+    fairShare: Boolean(queue.schedulingPolicyArn),
+  };
   logger.info('learned the job queue', { jobQueue, ...info });
   return info;
 }

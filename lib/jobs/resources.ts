@@ -16,16 +16,18 @@ function steps(from: number, to: number, step: number): number[] {
 }
 
 /** Fargate's vCPU / memory (MiB) combinations (SPEC §11), smallest vCPU first. */
-export const FARGATE_COMBINATIONS: ReadonlyArray<{ readonly vcpus: number; readonly memory: readonly number[] }> =
-  [
-    { vcpus: 0.25, memory: [512, 1024, 2048] },
-    { vcpus: 0.5, memory: steps(1024, 4096, 1024) },
-    { vcpus: 1, memory: steps(2048, 8192, 1024) },
-    { vcpus: 2, memory: steps(4096, 16384, 1024) },
-    { vcpus: 4, memory: steps(8192, 30720, 1024) },
-    { vcpus: 8, memory: steps(16384, 61440, 4096) },
-    { vcpus: 16, memory: steps(32768, 122880, 8192) },
-  ];
+export const FARGATE_COMBINATIONS: ReadonlyArray<{
+  readonly vcpus: number;
+  readonly memory: readonly number[];
+}> = [
+  { vcpus: 0.25, memory: [512, 1024, 2048] },
+  { vcpus: 0.5, memory: steps(1024, 4096, 1024) },
+  { vcpus: 1, memory: steps(2048, 8192, 1024) },
+  { vcpus: 2, memory: steps(4096, 16384, 1024) },
+  { vcpus: 4, memory: steps(8192, 30720, 1024) },
+  { vcpus: 8, memory: steps(16384, 61440, 4096) },
+  { vcpus: 16, memory: steps(32768, 122880, 8192) },
+];
 
 /** The resources of a managed job definition on each platform; submissions override them. */
 export const DEFINITION_VCPUS = 1;

@@ -68,7 +68,9 @@ export class JobSubmitter {
     const { platform } = await this.deps.queue.get();
     const resources = resourceOverrides(platform, request);
     // Measured before anything is registered, so an oversized request costs no definition.
-    checkPayload(submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, callerArn));
+    checkPayload(
+      submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, callerArn),
+    );
     const access = await this.deps.imageAccess.check(image);
     const definitionInput = managedJobDefinition(await this.deps.planner.identity(image, access, platform));
     const definition = await this.deps.jobDefinitions.ensure(definitionInput);

@@ -8,6 +8,7 @@ import { CredentialCheckError } from '../../lib/rollout/credentials';
 import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 import { batchMock, ec2Mock, FakeAws, LT_ID, SECRET_ARN, secretsMock } from './fake-aws';
 
 // A registry that accepts the TCP connection and never answers, and one whose token service does
@@ -63,6 +64,7 @@ beforeAll(async () => {
     REGISTRY_TIMEOUT_MS: String(TIMEOUT_MS),
     SECRET_CACHE_SECONDS: '0',
     IMAGE_CACHE_SECONDS: '0',
+    EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
   };
   restoreEnv = setEnv(env);
   ({ handler: submitJob } = await import('../../handlers/submit-job'));
@@ -94,6 +96,7 @@ beforeEach(() => {
   fake.addSecretVersion(CURRENT, secret, ['AWSCURRENT']);
   fake.addSecretVersion(TOKEN, secret, ['AWSPENDING']);
   fake.install();
+  mockJobQueue(batchMock, 'private-registry-jobs');
   jest.spyOn(process.stdout, 'write').mockReturnValue(true);
   jest.spyOn(process.stderr, 'write').mockReturnValue(true);
 });

@@ -93,14 +93,12 @@ function onPlatform(type: 'EC2' | 'FARGATE' | 'FARGATE_SPOT'): void {
 
 function credentialSecret(state: 'present' | 'missing' | 'scheduled-for-deletion'): void {
   if (state === 'missing') {
-    secretsMock
-      .on(DescribeSecretCommand)
-      .rejects(
-        new ResourceNotFoundException({
-          $metadata: {},
-          message: "Secrets Manager can't find the specified secret.",
-        }),
-      );
+    secretsMock.on(DescribeSecretCommand).rejects(
+      new ResourceNotFoundException({
+        $metadata: {},
+        message: "Secrets Manager can't find the specified secret.",
+      }),
+    );
     return;
   }
   secretsMock.on(DescribeSecretCommand).resolves({

@@ -221,14 +221,12 @@ function prepare(
   for (const registry of [basicRegistry, bearerRegistry, wrongRegistry]) {
     const name = registryCredentialSecretName(DEFAULT_REGISTRY_SECRET_PREFIX, registry.host);
     if (queue.credentialSecrets === 'missing') {
-      secretsMock
-        .on(DescribeSecretCommand, { SecretId: name })
-        .rejects(
-          new ResourceNotFoundException({
-            $metadata: {},
-            message: "Secrets Manager can't find the specified secret.",
-          }),
-        );
+      secretsMock.on(DescribeSecretCommand, { SecretId: name }).rejects(
+        new ResourceNotFoundException({
+          $metadata: {},
+          message: "Secrets Manager can't find the specified secret.",
+        }),
+      );
     } else {
       secretsMock
         .on(DescribeSecretCommand, { SecretId: name })

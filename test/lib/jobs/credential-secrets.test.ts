@@ -9,7 +9,8 @@ import 'aws-sdk-client-mock-jest';
 import { CredentialSecretArns } from '../../../lib/jobs/credential-secrets';
 
 const PREFIX = 'brg/registry-credentials/';
-const ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registry-credentials/127.0.0.1_3a5000-Ab12Cd';
+const ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registry-credentials/127.0.0.1_3a5000-Ab12Cd';
 const secretsMock = mockClient(SecretsManagerClient);
 const client = new SecretsManagerClient({ region: 'us-east-1' });
 
@@ -27,7 +28,10 @@ function described(extra: Record<string, unknown> = {}) {
 }
 
 const notFound = () =>
-  new ResourceNotFoundException({ $metadata: {}, message: "Secrets Manager can't find the specified secret." });
+  new ResourceNotFoundException({
+    $metadata: {},
+    message: "Secrets Manager can't find the specified secret.",
+  });
 
 beforeEach(() => {
   secretsMock.reset();

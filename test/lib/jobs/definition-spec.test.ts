@@ -239,12 +239,12 @@ describe('isExactly', () => {
         value,
         (identity, inContainer, name, extra) => {
           const input = managedJobDefinition(identity);
-          const described = asDescribed(input) as Record<string, unknown>;
+          const described = asDescribed(input) as unknown as Record<string, unknown>;
           const target = inContainer ? (described.containerProperties as Record<string, unknown>) : described;
           fc.pre(!(name in target));
           target[name] = extra;
 
-          return !isExactly(described as JobDefinition, input);
+          return !isExactly(described as unknown as JobDefinition, input);
         },
       ),
       { numRuns: 500 },

@@ -48,7 +48,14 @@ function environment(name: string, type: 'EC2' | 'SPOT' | 'FARGATE' | 'FARGATE_S
     statusReason: 'ComputeEnvironment Healthy',
     ...(type === undefined
       ? {}
-      : { computeResources: { type, maxvCpus: 256, subnets: ['subnet-0a1b2c3d'], securityGroupIds: ['sg-0a1b'] } }),
+      : {
+          computeResources: {
+            type,
+            maxvCpus: 256,
+            subnets: ['subnet-0a1b2c3d'],
+            securityGroupIds: ['sg-0a1b'],
+          },
+        }),
     serviceRole: `arn:aws:iam::${ACCOUNT}:role/aws-service-role/batch.amazonaws.com/AWSServiceRoleForBatch`,
     containerOrchestrationType: 'ECS' as const,
   };
@@ -66,7 +73,9 @@ describe('describeQueue', () => {
     ['SPOT', 'EC2'],
   ] as const)('calls a queue on %s compute environments a %s queue', async (type, platform) => {
     batchMock.on(DescribeJobQueuesCommand).resolves(queue(['ce-1']));
-    batchMock.on(DescribeComputeEnvironmentsCommand).resolves({ computeEnvironments: [environment('ce-1', type)] });
+    batchMock
+      .on(DescribeComputeEnvironmentsCommand)
+      .resolves({ computeEnvironments: [environment('ce-1', type)] });
 
     const info = await describeQueue(batch, QUEUE);
 
@@ -80,7 +89,9 @@ describe('describeQueue', () => {
   it('calls an unmanaged compute environment EC2, and learns fair share from the scheduling policy', async () => {
     const policy = `arn:aws:batch:us-east-1:${ACCOUNT}:scheduling-policy/fair`;
     batchMock.on(DescribeJobQueuesCommand).resolves(queue(['own'], policy));
-    batchMock.on(DescribeComputeEnvironmentsCommand).resolves({ computeEnvironments: [environment('own', undefined)] });
+    batchMock
+      .on(DescribeComputeEnvironmentsCommand)
+      .resolves({ computeEnvironments: [environment('own', undefined)] });
 
     await expect(describeQueue(batch, QUEUE)).resolves.toEqual({ platform: 'EC2', fairShare: true });
   });
@@ -128,7 +139,9 @@ describe('describeQueue', () => {
 describe('QueueInfoCache', () => {
   it('learns the queue once per container, sharing one lookup between concurrent first requests', async () => {
     batchMock.on(DescribeJobQueuesCommand).resolves(queue(['ce-1']));
-    batchMock.on(DescribeComputeEnvironmentsCommand).resolves({ computeEnvironments: [environment('ce-1', 'FARGATE')] });
+    batchMock
+      .on(DescribeComputeEnvironmentsCommand)
+      .resolves({ computeEnvironments: [environment('ce-1', 'FARGATE')] });
     const cache = new QueueInfoCache(batch, QUEUE);
 
     const infos = await Promise.all([cache.get(), cache.get(), cache.get()]);
@@ -142,9 +155,13 @@ describe('QueueInfoCache', () => {
   it('does not keep a failed lookup: the next request asks again', async () => {
     batchMock
       .on(DescribeJobQueuesCommand)
-      .rejectsOnce(new BatchServiceException({ name: 'ServerException', $fault: 'server', $metadata: {}, message: 'x' }))
+      .rejectsOnce(
+        new BatchServiceException({ name: 'ServerException', $fault: 'server', $metadata: {}, message: 'x' }),
+      )
       .resolves(queue(['ce-1']));
-    batchMock.on(DescribeComputeEnvironmentsCommand).resolves({ computeEnvironments: [environment('ce-1', 'EC2')] });
+    batchMock
+      .on(DescribeComputeEnvironmentsCommand)
+      .resolves({ computeEnvironments: [environment('ce-1', 'EC2')] });
     const cache = new QueueInfoCache(batch, QUEUE);
 
     await expect(cache.get()).rejects.toMatchObject({ statusCode: 502 });
