@@ -101,7 +101,7 @@ export class DefinitionPlanner {
       throw new HttpError(
         503,
         'Service Unavailable',
-        `The credentials for the registry ${registry} have not been rolled out to the job queue yet; retry after ${retryAfter} seconds.`,
+        `The credentials for the registry ${registry} have not been rolled out to the job queue yet; retry after ${retryAfter} second${retryAfter === '1' ? '' : 's'}.`,
         { headers: { 'retry-after': retryAfter } },
       );
     }

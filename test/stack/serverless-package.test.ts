@@ -101,6 +101,8 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'batch:TagResource',
     'batch:SubmitJob',
     'batch:DescribeJobDefinitions',
+    'batch:DescribeJobQueues',
+    'batch:DescribeComputeEnvironments',
     'iam:PassRole',
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
@@ -113,6 +115,7 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeComputeEnvironments',
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobs',
+  'batch:DescribeJobQueues',
 ]);
 
 // What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
@@ -130,6 +133,7 @@ const ENVIRONMENT = [
   'UPDATE_TERMINATE_JOBS',
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
+  'STAGE',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
