@@ -96,6 +96,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   submitJob: [
     ...LOGS,
     'secretsmanager:GetSecretValue',
+    'secretsmanager:DescribeSecret',
     'kms:Decrypt',
     'batch:RegisterJobDefinition',
     'batch:TagResource',
@@ -196,6 +197,19 @@ describe('serverless package', () => {
       }
     },
   );
+
+  it("lets submitJob find the stage's registry credential secrets by name (DescribeSecret), never read their value", () => {
+    const statements = statementsOf(roleOf('submitJob'));
+    const describe = statements.filter((statement) => actions(statement).includes('secretsmanager:DescribeSecret'));
+
+    expect(describe).toHaveLength(1);
+    expect(describe[0]?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:batch-registry-gateway/test/registry/*',
+    });
+    const reads = statements.filter((statement) => actions(statement).includes('secretsmanager:GetSecretValue'));
+    expect(JSON.stringify(reads)).not.toContain('/registry/');
+  });
 
   it.each([
     ['RegistrySecretRotation', 'HasRotationSchedule'],
