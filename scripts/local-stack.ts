@@ -9,7 +9,7 @@ import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
-import { enableRotation, provisionBatchFleet } from './servers/moto-fleet';
+import { createExecutionRole, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { waitFor } from './servers/processes';
 import { basicAuth, pushImage, type RegistryUser, startRegistry } from './servers/registry';
 
@@ -33,6 +33,8 @@ export interface LocalStack {
   readonly launchTemplateId: string;
   readonly computeEnvironment: string;
   readonly jobQueue: string;
+  /** The execution role of managed job definitions (SPEC §11). */
+  readonly executionRoleArn: string;
   /** A second registry user, for a local rotation to switch to. */
   readonly nextUser: RegistryUser;
 }
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
         LAUNCH_TEMPLATE_ID: stack.launchTemplateId,
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
+        EXECUTION_ROLE_ARN: stack.executionRoleArn,
       },
     });
     offline.once('exit', (code) => {
@@ -162,8 +165,9 @@ async function provision(
     name: NAME,
     launchTemplate: { launchTemplateId, version: '$Default' },
   });
+  const executionRoleArn = await createExecutionRole(client, NAME);
   console.log(
-    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue`,
+    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role`,
   );
   return {
     apiUrl: `http://127.0.0.1:${httpPort}`,
@@ -175,6 +179,7 @@ async function provision(
     launchTemplateId,
     computeEnvironment: fleet.computeEnvironmentArn,
     jobQueue: fleet.jobQueueArn,
+    executionRoleArn,
     nextUser,
   };
 }

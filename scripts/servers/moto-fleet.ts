@@ -99,6 +99,22 @@ export async function provisionBatchFleet(moto: MotoClientConfig, options: Fleet
 }
 
 /**
+ * Creates in moto the execution role of managed job definitions (SPEC §11: ECS or Fargate reads
+ * the registry credential secret with it), trusted by ECS tasks; returns its ARN.
+ */
+export async function createExecutionRole(moto: MotoClientConfig, name: string): Promise<string> {
+  const iam = new IAMClient({ ...moto, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const role = await iam.send(
+    new CreateRoleCommand({
+      RoleName: `${name}-execution`,
+      AssumeRolePolicyDocument: trust('ecs-tasks.amazonaws.com'),
+    }),
+  );
+  if (!role.Role?.Arn) throw new Error('moto returned no execution role');
+  return role.Role.Arn;
+}
+
+/**
  * Turns rotation on for a secret in moto, which rotateSecret's checks require. moto records the
  * schedule only through RotateSecret; without a Lambda ARN and with RotateImmediately=false it
  * keeps the value and makes a copy of it the new AWSCURRENT version, whose id this returns.

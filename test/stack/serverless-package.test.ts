@@ -135,6 +135,7 @@ const ENVIRONMENT = [
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
   'STAGE',
+  'EXECUTION_ROLE_ARN',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -200,14 +201,18 @@ describe('serverless package', () => {
 
   it("lets submitJob find the stage's registry credential secrets by name (DescribeSecret), never read their value", () => {
     const statements = statementsOf(roleOf('submitJob'));
-    const describe = statements.filter((statement) => actions(statement).includes('secretsmanager:DescribeSecret'));
+    const describe = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:DescribeSecret'),
+    );
 
     expect(describe).toHaveLength(1);
     expect(describe[0]?.Resource).toEqual({
       'Fn::Sub':
         'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:batch-registry-gateway/test/registry/*',
     });
-    const reads = statements.filter((statement) => actions(statement).includes('secretsmanager:GetSecretValue'));
+    const reads = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:GetSecretValue'),
+    );
     expect(JSON.stringify(reads)).not.toContain('/registry/');
   });
 
