@@ -45,6 +45,7 @@ describe('loadConfig', () => {
       adminPrincipals: [],
       eventBusName: 'default',
       defaultShareIdentifier: undefined,
+      stage: 'dev',
     });
   });
 
