@@ -46,6 +46,7 @@ describe('loadConfig', () => {
       adminPrincipals: [],
       eventBusName: 'default',
       defaultShareIdentifier: undefined,
+      stage: 'dev',
     });
   });
 

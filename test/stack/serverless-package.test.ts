@@ -106,11 +106,14 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   submitJob: [
     ...LOGS,
     'secretsmanager:GetSecretValue',
+    'secretsmanager:DescribeSecret',
     'kms:Decrypt',
     'batch:RegisterJobDefinition',
     'batch:TagResource',
     'batch:SubmitJob',
     'batch:DescribeJobDefinitions',
+    'batch:DescribeJobQueues',
+    'batch:DescribeComputeEnvironments',
     'iam:PassRole',
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
@@ -124,6 +127,7 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobs',
   'secretsmanager:ListSecrets',
+  'batch:DescribeJobQueues',
 ]);
 
 // What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
@@ -147,6 +151,7 @@ const ENVIRONMENT = [
   'REGISTRY_SECRET_PREFIX',
   'EXECUTION_ROLE_ARN',
   'ASSIGN_PUBLIC_IP',
+  'STAGE',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -209,6 +214,23 @@ describe('serverless package', () => {
       }
     },
   );
+
+  it("lets submitJob find the stage's registry credential secrets by name (DescribeSecret), never read their value", () => {
+    const statements = statementsOf(roleOf('submitJob'));
+    const describe = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:DescribeSecret'),
+    );
+
+    expect(describe).toHaveLength(1);
+    expect(describe[0]?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:batch-registry-gateway/test/registry/*',
+    });
+    const reads = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(JSON.stringify(reads)).not.toContain('/registry/');
+  });
 
   it.each([
     ['RegistrySecretRotation', 'HasRotationSchedule'],
