@@ -188,6 +188,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
   Submit a job:    curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' \\
                      -d '{"image":"${image}","command":["echo","hello"]}'
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
+  Its output:      curl -s ${stack.apiUrl}/jobs/<jobId>/logs
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
   Rotate:          npm run local:rotate     (stages new credentials, runs the four rotation steps)
 
