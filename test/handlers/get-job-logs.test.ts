@@ -1,4 +1,9 @@
-import { BatchClient, BatchServiceException, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
+import {
+  BatchClient,
+  BatchServiceException,
+  DescribeJobsCommand,
+  type JobDetail,
+} from '@aws-sdk/client-batch';
 import {
   CloudWatchLogsClient,
   CloudWatchLogsServiceException,
@@ -16,7 +21,8 @@ const QUEUE = 'private-registry-jobs';
 const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const STREAM = 'brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/8f2e4c1a9b7d4e6f8a0b1c2d3e4f5a6b';
-const OLD_STREAM = 'brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6';
+const OLD_STREAM =
+  'brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6';
 // CloudWatch Logs tokens, as the API returns them: f/ (forward) or b/ (backward) and a number.
 const FIRST_FORWARD = 'f/38172637391823471829374829130012834756120398475612093845/s';
 const SECOND_FORWARD = 'f/38172637391823471829374829130012834756120398475612093999/s';
@@ -58,7 +64,8 @@ function job(overrides: Partial<JobDetail> = {}): JobDetail {
     createdAt: 1741947302417,
     startedAt: 1741947362000,
     dependsOn: [],
-    jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1:1',
+    jobDefinition:
+      'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1:1',
     container: { image: 'registry.example.com/team/app:1', logStreamName: STREAM },
     platformCapabilities: ['EC2'],
     ...overrides,
@@ -151,7 +158,9 @@ describe('GET /jobs/{jobId}/logs handler', () => {
   });
 
   it('leaves the token out once the job has finished and CloudWatch returned the token it was given', async () => {
-    batchMock.on(DescribeJobsCommand).resolves({ jobs: [job({ status: 'SUCCEEDED', stoppedAt: 1741947422500 })] });
+    batchMock
+      .on(DescribeJobsCommand)
+      .resolves({ jobs: [job({ status: 'SUCCEEDED', stoppedAt: 1741947422500 })] });
     logsMock
       .on(GetLogEventsCommand)
       .resolvesOnce(logPage(['last line'], FIRST_FORWARD))
@@ -187,14 +196,21 @@ describe('GET /jobs/{jobId}/logs handler', () => {
     const retried = job({
       attempts: [
         {
-          container: { exitCode: 1, logStreamName: OLD_STREAM, taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/1' },
+          container: {
+            exitCode: 1,
+            logStreamName: OLD_STREAM,
+            taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/1',
+          },
           startedAt: 1741947362000,
           stoppedAt: 1741947372000,
           statusReason: 'Essential container in task exited',
         },
       ],
     });
-    batchMock.on(DescribeJobsCommand).resolvesOnce({ jobs: [firstAttempt] }).resolves({ jobs: [retried] });
+    batchMock
+      .on(DescribeJobsCommand)
+      .resolvesOnce({ jobs: [firstAttempt] })
+      .resolves({ jobs: [retried] });
     logsMock.on(GetLogEventsCommand).resolves(logPage(['attempt']));
     const old = await invoke();
 
@@ -220,7 +236,10 @@ describe('GET /jobs/{jobId}/logs handler', () => {
   it('answers no events and a token for a job that has not started; the token later reads from the head', async () => {
     const queued = job({ status: 'RUNNABLE', startedAt: undefined });
     queued.container = { image: 'registry.example.com/team/app:1' };
-    batchMock.on(DescribeJobsCommand).resolvesOnce({ jobs: [queued] }).resolves({ jobs: [job()] });
+    batchMock
+      .on(DescribeJobsCommand)
+      .resolvesOnce({ jobs: [queued] })
+      .resolves({ jobs: [job()] });
     logsMock.on(GetLogEventsCommand).resolves(logPage(['started']));
 
     const before = await invoke();
@@ -301,14 +320,17 @@ describe('GET /jobs/{jobId}/logs handler', () => {
 
   it('answers 400 when CloudWatch refuses the token (expired after 24 hours)', async () => {
     batchMock.on(DescribeJobsCommand).resolves({ jobs: [job()] });
-    logsMock.on(GetLogEventsCommand).resolvesOnce(logPage(['a'])).rejects(
-      new CloudWatchLogsServiceException({
-        name: 'InvalidParameterException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 400 },
-        message: 'The specified nextToken is invalid.',
-      }),
-    );
+    logsMock
+      .on(GetLogEventsCommand)
+      .resolvesOnce(logPage(['a']))
+      .rejects(
+        new CloudWatchLogsServiceException({
+          name: 'InvalidParameterException',
+          $fault: 'client',
+          $metadata: { httpStatusCode: 400 },
+          message: 'The specified nextToken is invalid.',
+        }),
+      );
     const first = await invoke();
 
     const { result } = await invoke({ nextToken: String(first.body.nextToken) });
@@ -333,7 +355,8 @@ describe('GET /jobs/{jobId}/logs handler', () => {
           name: 'AccessDeniedException',
           $fault: 'client',
           $metadata: { httpStatusCode: 400 },
-          message: 'User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: logs:GetLogEvents',
+          message:
+            'User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: logs:GetLogEvents',
         }),
       );
 

@@ -40,7 +40,7 @@ export interface ApiResponse {
  */
 export function assertMatchesApi(routeKey: string, response: ApiResponse): unknown {
   const [method = '', path = ''] = routeKey.split(' ');
-  const operation = ((document.paths as Record<string, Json>)[path] ?? {})[method.toLowerCase()] as
+  const operation = (document.paths as Record<string, Json>)[path]?.[method.toLowerCase()] as
     | Json
     | undefined;
   if (!operation) throw new Error(`openapi.json has no operation ${routeKey}`);
