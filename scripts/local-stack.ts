@@ -91,7 +91,14 @@ async function main(): Promise<void> {
       lambdaPort,
     );
     mkdirSync(join(root, '.local'), { recursive: true });
-    writeFileSync(join(root, '.local', 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+    // BRG_LOCAL_STATE_FILE: a second stack (a test's) keeps its state apart from `npm start`'s.
+    writeFileSync(
+      process.env.BRG_LOCAL_STATE_FILE ?? join(root, '.local', 'stack.json'),
+      `${JSON.stringify(stack, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
 
     offline = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
       cwd: root,

@@ -94,3 +94,30 @@ export function checkedAgainstApi<E extends { routeKey: string }, C, R extends H
     return result;
   };
 }
+
+/** The route key (`GET /jobs/{jobId}`) of a method and URL path, by openapi.json's path templates. */
+export function routeKeyOf(method: string, pathname: string): string {
+  const template = Object.keys(document.paths as Json).find((candidate) =>
+    new RegExp(`^${candidate.replace(/\{[^}]+\}/g, '[^/]+')}$`).test(pathname),
+  );
+  if (!template) throw new Error(`openapi.json has no path for ${pathname}`);
+  return `${method.toUpperCase()} ${template}`;
+}
+
+/**
+ * A fetch that checks every response against openapi.json (for clients under test); the response
+ * itself is handed on unread.
+ */
+export function fetchCheckedAgainstApi(base: typeof fetch = fetch): typeof fetch {
+  return async (input, init) => {
+    const response = await base(input, init);
+    const url = new URL(input instanceof Request ? input.url : String(input));
+    const copy = response.clone();
+    assertMatchesApi(routeKeyOf(init?.method ?? 'GET', url.pathname), {
+      statusCode: copy.status,
+      headers: Object.fromEntries(copy.headers.entries()),
+      body: await copy.text(),
+    });
+    return response;
+  };
+}
