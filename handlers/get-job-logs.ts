@@ -11,9 +11,10 @@ const config = loadConfig(process.env, ['gateway']);
 /** Lives as long as the container. */
 export const tracker = new JobTracker(batch, config.jobQueue);
 
-const reader = new JobLogReader({ logs, findJob: (jobId) => tracker.find(jobId) });
+const reader = new JobLogReader(logs);
 
-/** `GET /jobs/{jobId}/logs` (SPEC §13): one page of the job's CloudWatch Logs events. */
-export const handler = httpHandler(async (event) =>
-  json(200, await reader.read(jobIdParameter(event), parseJobLogsQuery(event.queryStringParameters))),
-);
+/** `GET /jobs/{jobId}/logs` (SPEC §13): one page of the job's CloudWatch Logs events; 404 as GET. */
+export const handler = httpHandler(async (event) => {
+  const query = parseJobLogsQuery(event.queryStringParameters);
+  return json(200, await reader.read(query, () => tracker.find(jobIdParameter(event))));
+});

@@ -5,29 +5,26 @@ import { HttpError, isError } from '../errors';
 import type { JobLogs, JobLogsQuery } from './schema';
 import { decodePageToken, encodePageToken, isFinished, jobLogSource, shouldEndPaging } from './stream';
 
-export interface JobLogReaderDeps {
-  readonly logs: CloudWatchLogsClient;
-  /**
-   * Describes a job the caller may read, or throws HttpError 404 exactly as `GET /jobs/{jobId}`
-   * does (unknown, not on the gateway's queue, not the caller's).
-   */
-  readonly findJob: (jobId: string | undefined) => Promise<JobDetail>;
-}
+/**
+ * Describes the job the request names, if the caller may read it, or throws HttpError 404 exactly
+ * as `GET /jobs/{jobId}` does (unknown, not on the gateway's queue, not the caller's: SPEC §14).
+ */
+export type FindJob = () => Promise<JobDetail>;
 
 /**
  * `GET /jobs/{jobId}/logs` (SPEC §13): one page of the job's CloudWatch Logs stream, oldest first.
  * A job without a stream (not started, array parent, another log driver) has no events.
  */
 export class JobLogReader {
-  constructor(private readonly deps: JobLogReaderDeps) {}
+  constructor(private readonly logs: CloudWatchLogsClient) {}
 
   /**
    * Reads one page (DescribeJobs, then GetLogEvents with startFromHead). Throws HttpError 404 as
    * GET, 400 for a token this API did not return, 429 when AWS throttled, 502 when AWS failed.
    */
-  async read(jobId: string | undefined, query: JobLogsQuery): Promise<JobLogs> {
+  async read(query: JobLogsQuery, findJob: FindJob): Promise<JobLogs> {
     const given = query.nextToken === undefined ? undefined : decodePageToken(query.nextToken);
-    const job = await this.deps.findJob(jobId);
+    const job = await findJob();
     const finished = isFinished(job);
     const source = jobLogSource(job);
     if (source.kind === 'none') {
@@ -63,7 +60,7 @@ export class JobLogReader {
     limit: number,
   ) {
     try {
-      return await this.deps.logs.send(
+      return await this.logs.send(
         new GetLogEventsCommand({
           logGroupName,
           logStreamName,
