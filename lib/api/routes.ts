@@ -130,6 +130,9 @@ export const routes: readonly RouteSpec[] = [
       422: problem(
         'The image (tag or digest) does not exist in its registry; or the Idempotency-Key was used with a different body.',
       ),
+      501: problem(
+        'An Idempotency-Key was sent to a deployment that keeps no idempotency records (no IDEMPOTENCY_TABLE).',
+      ),
       503: problem("Fargate queue and the registry's credential secret is not rolled out yet.", {
         'Retry-After': retryAfter,
       }),
