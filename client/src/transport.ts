@@ -84,7 +84,11 @@ export class Transport {
         continue;
       }
       const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
-      if (RETRYABLE_STATUSES.has(response.status) && attempt < this.policy.maxAttempts) {
+      // A 409 with Retry-After is an earlier attempt of this same submit still in flight (§14).
+      const retryable =
+        RETRYABLE_STATUSES.has(response.status) ||
+        (response.status === 409 && retryAfterSeconds !== undefined);
+      if (retryable && attempt < this.policy.maxAttempts) {
         await response.body?.cancel();
         await sleep(retryDelayMs(this.policy, attempt, retryAfterSeconds), call.signal);
         continue;

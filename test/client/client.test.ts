@@ -124,6 +124,21 @@ describe('gateway client', () => {
     expect(standIn?.received).toHaveLength(3);
   });
 
+  it('retries a 409 that carries Retry-After (its own earlier attempt still in flight), never a plain 409', async () => {
+    const client = await clientFor([
+      { status: 409, headers: { 'retry-after': '0' }, body: problem(409, 'Conflict', 'in flight') },
+      { status: 202, headers: { 'idempotent-replayed': 'true' }, body: submitted },
+      { status: 409, body: problem(409, 'Conflict', 'The job has already finished with status SUCCEEDED.') },
+    ]);
+
+    const result = await client.submitJob({ image: 'ghcr.io/acme/app:1' });
+    const cancelled = await client.cancelJob(JOB_ID).catch((error: unknown) => error);
+
+    expect(result.replayed).toBe(true);
+    expect(cancelled).toMatchObject({ status: 409, attempts: 1 });
+    expect(standIn?.received).toHaveLength(3);
+  });
+
   it('does not retry a 4xx and carries each failing field', async () => {
     const errors = [{ path: 'memory', message: 'must be at least 4 (MiB)' }];
     const client = await clientFor([
