@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 // The client as it is published: tsup's ESM and CommonJS builds, loaded by plain Node, and the
@@ -92,4 +92,36 @@ describe('client package', () => {
       expect({ name, version }).toEqual({ name, version: installed[name] });
     }
   });
+});
+
+describe('client README', () => {
+  it('has an example of at most 10 lines that typechecks against the built package', () => {
+    const readme = readFileSync(join(clientDir, 'README.md'), 'utf8');
+    const example = /```ts\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    const file = join(clientDir, '.readme-example.mts');
+    writeFileSync(file, example);
+
+    const checked = spawnSync(
+      'npx',
+      [
+        'tsc',
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--target',
+        'es2022',
+        '--types',
+        'node',
+        '--skipLibCheck',
+        file,
+      ],
+      { cwd: clientDir, encoding: 'utf8', timeout: 120_000 },
+    );
+    rmSync(file, { force: true });
+
+    expect(example.trim().split('\n').length).toBeLessThanOrEqual(10);
+    expect(checked.stdout).toBe('');
+    expect(checked.status).toBe(0);
+  }, 130_000);
 });
