@@ -9,7 +9,7 @@ import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
-import { enableRotation, provisionBatchFleet } from './servers/moto-fleet';
+import { createStagingSecret, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { waitFor } from './servers/processes';
 import { basicAuth, pushImage, type RegistryUser, startRegistry } from './servers/registry';
 
@@ -30,6 +30,8 @@ export interface LocalStack {
   readonly registryUrl: string;
   readonly registryHost: string;
   readonly secretArn: string;
+  /** Where `npm run local:rotate` stages the next credentials (SPEC §6). */
+  readonly stagingSecretArn: string;
   readonly launchTemplateId: string;
   readonly computeEnvironment: string;
   readonly jobQueue: string;
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
         BRG_HTTP_PORT: String(httpPort),
         BRG_LAMBDA_PORT: String(lambdaPort),
         REGISTRY_SECRET_ARN: stack.secretArn,
+        REGISTRY_STAGING_SECRET_ARN: stack.stagingSecretArn,
         LAUNCH_TEMPLATE_ID: stack.launchTemplateId,
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
@@ -151,6 +154,7 @@ async function provision(
   );
   if (!secret.ARN) throw new Error('moto returned no secret ARN');
   const versionId = await enableRotation(secrets, secret.ARN);
+  const stagingSecretArn = await createStagingSecret(secrets, `${NAME}-registry-credentials-staging`);
   const launchTemplate = await new EC2Client(client).send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: NAME,
@@ -179,6 +183,7 @@ async function provision(
     registryUrl,
     registryHost,
     secretArn: secret.ARN,
+    stagingSecretArn,
     launchTemplateId,
     computeEnvironment: fleet.computeEnvironmentArn,
     jobQueue: fleet.jobQueueArn,
@@ -197,7 +202,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
   Its output:      curl -s ${stack.apiUrl}/jobs/<jobId>/logs
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
-  Rotate:          npm run local:rotate     (stages new credentials, runs the four rotation steps)
+  Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
 }

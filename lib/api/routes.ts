@@ -136,6 +136,7 @@ export const routes: readonly RouteSpec[] = [
       503: problem("Fargate queue and the registry's credential secret is not rolled out yet.", {
         'Retry-After': retryAfter,
       }),
+      504: problem('The registry did not answer the image check in time.', { 'Retry-After': retryAfter }),
     },
   },
   {

@@ -78,11 +78,11 @@ describe('openapi.json', () => {
     });
   });
 
-  it('documents Retry-After on every 409, 429 and 503, and the idempotency headers of POST /jobs', () => {
+  it('documents Retry-After on every 409, 429, 503 and 504, and the idempotency headers of POST /jobs', () => {
     for (const { operation } of operations) {
       for (const [status, response] of Object.entries(operation.responses ?? {})) {
         if (
-          ['409', '429', '503'].includes(status) &&
+          ['409', '429', '503', '504'].includes(status) &&
           !(String(operation.operationId) === 'cancelJob' && status === '409')
         ) {
           expect({ status, headers: Object.keys(response.headers ?? {}) }).toEqual({
