@@ -1,4 +1,5 @@
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
@@ -10,3 +11,4 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 export const batch = /* @__PURE__ */ new BatchClient({});
 export const ec2 = /* @__PURE__ */ new EC2Client({});
 export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});
+export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});

@@ -101,7 +101,14 @@ async function main(): Promise<void> {
       lambdaPort,
     );
     mkdirSync(join(root, '.local'), { recursive: true });
-    writeFileSync(join(root, '.local', 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+    // BRG_LOCAL_STATE_FILE: a second stack (a test's) keeps its state apart from `npm start`'s.
+    writeFileSync(
+      process.env.BRG_LOCAL_STATE_FILE ?? join(root, '.local', 'stack.json'),
+      `${JSON.stringify(stack, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
 
     offline = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
       cwd: root,
@@ -240,6 +247,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
   Submit a job:    curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' \\
                      -d '{"image":"${image}","command":["echo","hello"]}'
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
+  Its output:      curl -s ${stack.apiUrl}/jobs/<jobId>/logs
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
   Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
 

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routes as apiRoutes } from '../../lib/api/routes';
 import { packageStack } from '../../scripts/stack/validate';
 
 // The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
@@ -119,6 +120,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
   cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
   listRegistries: [...LOGS, 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  getJobLogs: [...LOGS, 'batch:DescribeJobs', 'logs:GetLogEvents'],
 };
 // Actions without resource-level permissions in IAM: only these may have Resource "*".
 const DESCRIBE_ONLY = new Set([
@@ -170,7 +172,9 @@ describe('serverless package', () => {
     const functions = ofType('AWS::Lambda::Function');
     const zips = readdirSync(out).filter((file) => file.endsWith('.zip'));
 
-    expect(functions.map(([, fn]) => fn.Properties.Runtime)).toEqual(Array(6).fill('nodejs24.x'));
+    expect(functions.map(([, fn]) => fn.Properties.Runtime)).toEqual(
+      Array(Object.keys(EXPECTED_ACTIONS).length).fill('nodejs24.x'),
+    );
     expect(zips.sort()).toEqual(
       Object.keys(EXPECTED_ACTIONS)
         .map((key) => `${key}.zip`)
@@ -178,15 +182,21 @@ describe('serverless package', () => {
     );
   });
 
-  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the four routes of SPEC §8', () => {
+  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the routes of the API table (openapi.json)', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
 
-    expect(routes.map((route) => route.RouteKey).sort()).toEqual([
-      'DELETE /jobs/{jobId}',
-      'GET /jobs/{jobId}',
-      'GET /registries',
-      'POST /jobs',
-    ]);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(
+      apiRoutes.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort(),
+    );
+    expect(apiRoutes.map((route) => `${route.method.toUpperCase()} ${route.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /jobs',
+        'GET /jobs/{jobId}',
+        'DELETE /jobs/{jobId}',
+        'GET /jobs/{jobId}/logs',
+        'GET /registries',
+      ]),
+    );
     for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -285,6 +295,18 @@ describe('serverless package', () => {
     const roles = Object.keys(EXPECTED_ACTIONS).map(roleOf);
 
     expect(new Set(roles).size).toBe(roles.length);
+  });
+
+  it('lets getJobLogs read log events of AWS Batch job streams only', () => {
+    const statement = statementsOf(roleOf('getJobLogs')).find((candidate) =>
+      actions(candidate).includes('logs:GetLogEvents'),
+    );
+
+    expect(statement?.Action).toBe('logs:GetLogEvents');
+    expect(statement?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/batch/job:log-stream:*',
+    });
   });
 
   it('lets instances read only the registry secret beyond the ECS instance policy', () => {
