@@ -459,8 +459,16 @@ describe('userdata/boot.sh', () => {
       `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(10))}`,
       'ECS allows at most 10 custom attributes',
     ],
-    ['attributes that are not JSON', 'ECS_INSTANCE_ATTRIBUTES={stack: blue}', 'is not a JSON object of strings'],
-    ['attributes that are not strings', 'ECS_INSTANCE_ATTRIBUTES={"size": 3}', 'is not a JSON object of strings'],
+    [
+      'attributes that are not JSON',
+      'ECS_INSTANCE_ATTRIBUTES={stack: blue}',
+      'is not a JSON object of strings',
+    ],
+    [
+      'attributes that are not strings',
+      'ECS_INSTANCE_ATTRIBUTES={"size": 3}',
+      'is not a JSON object of strings',
+    ],
   ])('fails clearly and leaves ecs.config as it was with %s', async (_case, line, message) => {
     const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
     const before = `ECS_CLUSTER=c1\n${line}\n`;
