@@ -5,6 +5,7 @@ import { callerArn } from '../lib/jobs/http';
 import { ImageAccess } from '../lib/jobs/image-access';
 import { JobDefinitions } from '../lib/jobs/job-definitions';
 import { JobSubmitter } from '../lib/jobs/submit';
+import { countSubmission, createMetrics } from '../lib/metrics';
 import { RegistryClient } from '../lib/registry/client';
 import { CurrentSecretCache } from '../lib/registry/secret-store';
 
@@ -22,7 +23,9 @@ export const submitter = new JobSubmitter({
   jobDefinitions: new JobDefinitions(batch, { jobRoleArn: config.jobRoleArn }),
 });
 
+const metrics = createMetrics(config.stage);
+
 /** `POST /jobs` (SPEC §8). */
 export const handler = httpHandler(async (event) =>
-  json(202, await submitter.submit(readJsonBody(event), callerArn(event))),
+  json(202, await countSubmission(metrics, () => submitter.submit(readJsonBody(event), callerArn(event)))),
 );
