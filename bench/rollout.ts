@@ -44,7 +44,7 @@ interface MiddlewareClient {
  * Answers every command of `client` from `answer` after `latencyMs`, before the SDK serialises
  * or sends anything: a stand-in for the service with a fixed round-trip time.
  */
-function standIn(
+export function standIn(
   client: MiddlewareClient,
   service: string,
   calls: CallCounter,

@@ -6,6 +6,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { basicAuth, pushImage, startRegistry } from '../scripts/servers/registry';
 import { coldStartSection } from './cold-start';
+import { fleetReportSection } from './fleet-report';
 import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
 import { metOrNot, progress, type TargetResult, table } from './report';
 import { rolloutSection } from './rollout';
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     const rollout = await rolloutSection(benchRegistry);
     sections.push(rollout.markdown);
     targets.push(...rollout.targets);
+    const fleet = await fleetReportSection();
+    sections.push(fleet.markdown);
+    targets.push(...fleet.targets);
   } finally {
     await proxy.stop();
     await registry.stop();

@@ -431,7 +431,7 @@ describe('serverless package', () => {
     expect(
       statements.find((statement) => statement.Sid === 'CountInstancesOfBatchClusters')?.Resource,
     ).toEqual({
-      'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*_Batch_*',
+      'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*',
     });
   });
 
