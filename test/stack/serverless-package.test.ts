@@ -413,7 +413,7 @@ describe('serverless package', () => {
     const statements = statementsOf('FleetReportRole');
 
     expect(rules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
-    expect((fn?.Environment as { Variables: Record<string, Json> }).Variables).toMatchObject({
+    expect((fn?.Environment as { Variables: Record<string, Json> } | undefined)?.Variables).toMatchObject({
       EVENT_BUS_NAME: 'default',
       CONVERGENCE_TABLE: { Ref: 'ConvergenceTable' },
       STAGE: 'test',
