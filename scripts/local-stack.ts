@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { renderUserData } from '../lib/rollout/user-data';
@@ -33,6 +34,8 @@ export interface LocalStack {
   readonly launchTemplateId: string;
   readonly computeEnvironment: string;
   readonly jobQueue: string;
+  /** fleetReport's convergence table (SPEC §12). */
+  readonly convergenceTable: string;
   /** A second registry user, for a local rotation to switch to. */
   readonly nextUser: RegistryUser;
 }
@@ -105,6 +108,7 @@ async function main(): Promise<void> {
         LAUNCH_TEMPLATE_ID: stack.launchTemplateId,
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
+        CONVERGENCE_TABLE: stack.convergenceTable,
       },
     });
     offline.once('exit', (code) => {
@@ -162,6 +166,15 @@ async function provision(
     name: NAME,
     launchTemplate: { launchTemplateId, version: '$Default' },
   });
+  const convergenceTable = `${NAME}-convergence`;
+  await new DynamoDBClient(client).send(
+    new CreateTableCommand({
+      TableName: convergenceTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
   console.log(
     `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue`,
   );
@@ -175,6 +188,7 @@ async function provision(
     launchTemplateId,
     computeEnvironment: fleet.computeEnvironmentArn,
     jobQueue: fleet.jobQueueArn,
+    convergenceTable,
     nextUser,
   };
 }
@@ -190,6 +204,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
   Rotate:          npm run local:rotate     (stages new credentials, runs the four rotation steps)
+  Status:          npx batch-registry-gateway status --local   (also check, plan: --help)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
 }
