@@ -188,9 +188,10 @@ export async function fleetReportSection(): Promise<{ markdown: string; targets:
       rows,
     ),
     '',
-    `The one converging run (20 × 1000, all current) makes ${converging.calls.total()} calls (${breakdown(converging.calls)}):`,
-    'the claim, PutEvents and the mark on top of the counting; later runs make only the (failing) claim.',
-    `Announcement: ${converging.report.announcement ?? 'none'}, ${ms(converging.wallMs)}.`,
+    `The one converging run per secret version (20 × 1000, all current) makes ${converging.calls.total()} calls`,
+    `(${breakdown(converging.calls)}), ${ms(converging.wallMs)}, announcement ${converging.report.announcement ?? 'none'}:`,
+    `the claim, PutEvents and the mark on top of the counting, ${converging.calls.total() - (20 * (2 * Math.ceil(1000 / PAGE) + 1) + 3)} over the limit of`,
+    `${20 * (2 * Math.ceil(1000 / PAGE) + 1) + 3} once; every later run of a converged fleet makes only the claim (refused), within it.`,
   ].join('\n');
   return { markdown, targets };
 }

@@ -67,7 +67,7 @@ export async function plan(clients: CliClients, refs: StackRefs): Promise<Comman
     if (!detail) return { name, action: 'fail', reason: 'no such compute environment' };
     const action = planComputeEnvironment(detail, target, POLICY);
     return {
-      name,
+      name: detail.computeEnvironmentName ?? name,
       action: action.kind,
       reason: action.kind === 'update' ? `update to launch template version ${versionNumber}` : action.reason,
     };
