@@ -10,7 +10,7 @@ import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
-import { enableRotation, provisionBatchFleet } from './servers/moto-fleet';
+import { createStagingSecret, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { waitFor } from './servers/processes';
 import { basicAuth, pushImage, type RegistryUser, startRegistry } from './servers/registry';
 
@@ -31,6 +31,8 @@ export interface LocalStack {
   readonly registryUrl: string;
   readonly registryHost: string;
   readonly secretArn: string;
+  /** Where `npm run local:rotate` stages the next credentials (SPEC §6). */
+  readonly stagingSecretArn: string;
   readonly launchTemplateId: string;
   readonly computeEnvironment: string;
   readonly jobQueue: string;
@@ -105,6 +107,7 @@ async function main(): Promise<void> {
         BRG_HTTP_PORT: String(httpPort),
         BRG_LAMBDA_PORT: String(lambdaPort),
         REGISTRY_SECRET_ARN: stack.secretArn,
+        REGISTRY_STAGING_SECRET_ARN: stack.stagingSecretArn,
         LAUNCH_TEMPLATE_ID: stack.launchTemplateId,
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
@@ -148,6 +151,7 @@ async function provision(
   );
   if (!secret.ARN) throw new Error('moto returned no secret ARN');
   const versionId = await enableRotation(secrets, secret.ARN);
+  const stagingSecretArn = await createStagingSecret(secrets, `${NAME}-registry-credentials-staging`);
   const launchTemplate = await new EC2Client(client).send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: NAME,
@@ -185,6 +189,7 @@ async function provision(
     registryUrl,
     registryHost,
     secretArn: secret.ARN,
+    stagingSecretArn,
     launchTemplateId,
     computeEnvironment: fleet.computeEnvironmentArn,
     jobQueue: fleet.jobQueueArn,
@@ -203,7 +208,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
                      -d '{"image":"${image}","command":["echo","hello"]}'
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
-  Rotate:          npm run local:rotate     (stages new credentials, runs the four rotation steps)
+  Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
   Status:          npx batch-registry-gateway status --local   (also check, plan: --help)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
