@@ -232,6 +232,8 @@ export async function burstSection(
       JOB_QUEUE: QUEUE,
       ALLOWED_REGISTRIES: 'public.ecr.aws',
       VERIFY_IMAGES: 'false',
+      EXECUTION_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/bench-execution`,
+      STAGE: 'bench',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
     const bundle = await buildLikeFunctions(

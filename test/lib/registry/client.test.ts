@@ -1,6 +1,6 @@
 import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import { parseChallenges, RegistryClient, RegistryError, tokenRealmUrl } from '../../../lib/registry/client';
+import { RegistryClient, RegistryError } from '../../../lib/registry/client';
 import { ImageReferenceError } from '../../../lib/registry/reference';
 import { normaliseRegistryName } from '../../../lib/registry/registry-name';
 import { freePort } from '../../../scripts/servers/processes';
@@ -260,8 +260,9 @@ describe('RegistryClient against a registry with token auth (Bearer)', () => {
     await client.manifestExists(name(), 'team/other', 'v1', USER);
     await caught(client.manifestExists(name(), image.repository, image.tag, WRONG));
 
-    // assert
-    expect(tokens.requestCount() - before).toBe(3);
+    // assert: the refused credentials also try a login without a scope (a scoped refusal alone
+    // could be about the repository, as on GHCR), so they cost two token requests
+    expect(tokens.requestCount() - before).toBe(4);
   });
 });
 
@@ -290,7 +291,7 @@ describe('RegistryClient failures', () => {
     expect(error.message).toMatch(/registry 127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\)/);
   });
 
-  it('throws unreachable when the registry does not answer within the timeout', async () => {
+  it('throws timeout when the registry does not answer within the timeout', async () => {
     await withServer(
       () => undefined,
       async (url) => {
@@ -298,7 +299,7 @@ describe('RegistryClient failures', () => {
         const error = await caught(client().login(normaliseRegistryName(url), USER));
 
         // assert
-        expect(error).toMatchObject({ kind: 'unreachable' });
+        expect(error).toMatchObject({ kind: 'timeout' });
         expect(error.message).toMatch(/did not answer within 500 ms/);
       },
     );
@@ -318,15 +319,20 @@ describe('RegistryClient failures', () => {
     );
   });
 
-  it('does not follow a redirect, so no other host gets to challenge for the credentials', async () => {
-    let otherHostRequests = 0;
+  it('follows a redirect without the credentials, so no other host gets to challenge for them', async () => {
+    const otherHost: (string | undefined)[] = [];
     await withServer(
-      () => {
-        otherHostRequests += 1;
+      (request, response) => {
+        otherHost.push(request.headers.authorization);
+        response.writeHead(401, { 'www-authenticate': 'Basic realm="other"' }).end();
       },
       async (otherUrl) => {
         await withServer(
-          (_request, response) => response.writeHead(307, { location: `${otherUrl}/v2/` }).end(),
+          (request, response) => {
+            if (request.headers.authorization === undefined) {
+              response.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+            } else response.writeHead(307, { location: `${otherUrl}/v2/` }).end();
+          },
           async (url) => {
             // act
             const error = await caught(
@@ -334,8 +340,8 @@ describe('RegistryClient failures', () => {
             );
 
             // assert
-            expect(error).toMatchObject({ kind: 'unexpected-status', status: 307 });
-            expect(otherHostRequests).toBe(0);
+            expect(error).toMatchObject({ kind: 'not-found', status: 401 });
+            expect(otherHost).toEqual([undefined]);
           },
         );
       },
@@ -453,87 +459,5 @@ describe('RegistryClient failures', () => {
         },
       );
     });
-  });
-});
-
-describe('tokenRealmUrl', () => {
-  it.each([
-    [
-      'an https realm for an https registry',
-      'https://registry.example.com',
-      'https://auth.example.com/token',
-    ],
-    ['an http realm for an explicit http registry', 'http://10.0.0.5:5000', 'http://10.0.0.5:5001/token'],
-    ['an https realm for an http registry', 'http://10.0.0.5:5000', 'https://auth.example.com/token'],
-  ])('accepts %s', (_case, registry, realm) => {
-    // act
-    const url = tokenRealmUrl(normaliseRegistryName(registry), realm);
-
-    // assert
-    expect(url.href).toBe(realm);
-  });
-
-  it.each([
-    [
-      'a plain-http realm for an https registry',
-      'https://registry.example.com',
-      'http://auth.example.com/token',
-      /plain-http token realm/,
-    ],
-    [
-      'a realm with user info',
-      'https://registry.example.com',
-      'https://u:p@auth.example.com/token',
-      /user info/,
-    ],
-    ['a data: URL', 'https://registry.example.com', 'data:text/plain,x', /not an http\(s\) URL/],
-    ['a relative realm', 'https://registry.example.com', '/token', /not an http\(s\) URL/],
-  ])('refuses %s', (_case, registry, realm, message) => {
-    // act
-    const act = () => tokenRealmUrl(normaliseRegistryName(registry), realm);
-
-    // assert
-    expect(act).toThrow(RegistryError);
-    expect(act).toThrow(message);
-  });
-});
-
-describe('parseChallenges', () => {
-  it.each([
-    [
-      'a Docker Hub Bearer challenge',
-      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull"',
-      [
-        {
-          scheme: 'bearer',
-          params: {
-            realm: 'https://auth.docker.io/token',
-            service: 'registry.docker.io',
-            scope: 'repository:library/alpine:pull',
-          },
-        },
-      ],
-    ],
-    [
-      'a Basic challenge',
-      'Basic realm="Registry Realm"',
-      [{ scheme: 'basic', params: { realm: 'Registry Realm' } }],
-    ],
-    [
-      'two challenges joined by a comma',
-      'Basic realm="r", Bearer realm="https://t/token",service=reg',
-      [
-        { scheme: 'basic', params: { realm: 'r' } },
-        { scheme: 'bearer', params: { realm: 'https://t/token', service: 'reg' } },
-      ],
-    ],
-    ['an escaped quote', 'Bearer realm="a\\"b"', [{ scheme: 'bearer', params: { realm: 'a"b' } }]],
-    ['nothing', '', []],
-  ])('parses %s', (_case, header, expected) => {
-    // act
-    const challenges = parseChallenges(header);
-
-    // assert
-    expect(challenges).toEqual(expected);
   });
 });
