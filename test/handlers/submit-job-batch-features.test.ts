@@ -80,7 +80,7 @@ async function post(
 }
 
 function submitted(): Record<string, unknown> {
-  return batchMock.commandCalls(SubmitJobCommand)[0]?.args[0].input as Record<string, unknown>;
+  return batchMock.commandCalls(SubmitJobCommand)[0]?.args[0].input as unknown as Record<string, unknown>;
 }
 
 describe('POST /jobs with the Batch features of SPEC §15', () => {
