@@ -1,4 +1,3 @@
-// INTERFACE STUB: implemented by the boot user data work (issue 4, part 1). Signatures are fixed.
 import bootScript from '../../userdata/boot.sh';
 
 export interface UserDataInput {
