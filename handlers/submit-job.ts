@@ -1,14 +1,18 @@
-import { batch, secretsManager } from '../lib/aws-clients';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { batch, dynamodb, secretsManager } from '../lib/aws-clients';
 import { loadConfig } from '../lib/config';
-import { httpHandler, json, readJsonBody } from '../lib/http';
-import { callerArn } from '../lib/jobs/http';
+import { httpHandler, readJsonBody } from '../lib/http';
+import { submitIdempotently } from '../lib/idempotency/http';
+import { IdempotentRequests } from '../lib/idempotency/idempotent';
 import { ImageAccess } from '../lib/jobs/image-access';
 import { JobDefinitions } from '../lib/jobs/job-definitions';
 import { JobSubmitter } from '../lib/jobs/submit';
+import { Callers } from '../lib/ownership/callers';
 import { RegistryClient } from '../lib/registry/client';
 import { CurrentSecretCache } from '../lib/registry/secret-store';
 
 const config = loadConfig(process.env, ['gateway']);
+const callers = new Callers(config);
 
 /** Lives as long as the container: the secret, manifest checks and job definitions stay cached. */
 export const submitter = new JobSubmitter({
@@ -22,7 +26,18 @@ export const submitter = new JobSubmitter({
   jobDefinitions: new JobDefinitions(batch, { jobRoleArn: config.jobRoleArn }),
 });
 
-/** `POST /jobs` (SPEC §8). */
-export const handler = httpHandler(async (event) =>
-  json(202, await submitter.submit(readJsonBody(event), callerArn(event))),
-);
+/** `Idempotency-Key` records (SPEC §14), when the stack gives a table. */
+const idempotency = config.idempotencyTable
+  ? new IdempotentRequests(
+      new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamodb }),
+    )
+  : undefined;
+
+/** `POST /jobs` (SPEC §8, §14). */
+export const handler = httpHandler(async (event, context) => {
+  const caller = callers.fromEvent(event);
+  const body = readJsonBody(event);
+  return submitIdempotently({ event, context, caller, body }, idempotency, () =>
+    submitter.submit(body, caller),
+  );
+});

@@ -1,4 +1,5 @@
 import { BatchClient } from '@aws-sdk/client-batch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
@@ -8,5 +9,6 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // first; what still fails is mapped to 429 by the gateway or rethrown by event handlers.
 // `@__PURE__` lets the bundler drop a client (and its whole SDK package) that a function never uses.
 export const batch = /* @__PURE__ */ new BatchClient({});
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient({});
 export const ec2 = /* @__PURE__ */ new EC2Client({});
 export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});

@@ -8,6 +8,7 @@ import {
 import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
+import { type Caller, OWNER_TAG_KEY, ownerTagValue } from '../ownership/owner';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
 import type { ImageAccess } from './image-access';
 import type { JobDefinitions } from './job-definitions';
@@ -48,12 +49,12 @@ export interface JobSubmitterDeps {
 export class JobSubmitter {
   constructor(private readonly deps: JobSubmitterDeps) {}
 
-  async submit(body: unknown, callerArn: string | undefined): Promise<SubmittedJob> {
+  async submit(body: unknown, caller: Caller): Promise<SubmittedJob> {
     const request = parseSubmitJobRequest(body);
     const image = parseImage(request.image);
     await this.deps.imageAccess.check(image);
     const definition = await this.deps.jobDefinitions.forImage(image.normalised);
-    const input = submitJobInput(request, image, definition.arn, this.deps.jobQueue, callerArn);
+    const input = submitJobInput(request, image, definition.arn, this.deps.jobQueue, caller);
     const payloadBytes = Buffer.byteLength(JSON.stringify(input));
     if (payloadBytes > MAX_SUBMIT_JOB_PAYLOAD_BYTES) {
       throw new HttpError(
@@ -78,7 +79,7 @@ export class JobSubmitter {
       jobId: submitted.jobId,
       jobDefinition: definition.arn,
       image: image.normalised,
-      caller: callerArn,
+      caller: caller.principalArn,
     });
     return {
       jobId: submitted.jobId,
@@ -116,13 +117,13 @@ function parseImage(input: string): ImageReference {
   return image;
 }
 
-/** The SubmitJob request for a validated body (pure). */
+/** The SubmitJob request for a validated body (pure); the job is tagged with who submitted and owns it. */
 export function submitJobInput(
   request: SubmitJobRequest,
   image: ImageReference,
   jobDefinitionArn: string,
   jobQueue: string,
-  callerArn: string | undefined,
+  caller: Caller,
 ): SubmitJobCommandInput {
   const environment: KeyValuePair[] = Object.entries(request.environment ?? {}).map(([name, value]) => ({
     name,
@@ -149,7 +150,11 @@ export function submitJobInput(
       ? { timeout: { attemptDurationSeconds: request.timeoutSeconds } }
       : {}),
     ...(request.retryAttempts !== undefined ? { retryStrategy: { attempts: request.retryAttempts } } : {}),
-    tags: { ...request.tags, [SUBMITTED_BY_TAG_KEY]: callerTagValue(callerArn) },
+    tags: {
+      ...request.tags,
+      [SUBMITTED_BY_TAG_KEY]: callerTagValue(caller.principalArn),
+      [OWNER_TAG_KEY]: ownerTagValue(caller.ownerKey),
+    },
     propagateTags: true,
   };
 }
