@@ -561,7 +561,10 @@ describe('POST /jobs handler', () => {
       ['whitespace', 'team/app :1'],
       ['a bad digest', 'registry.example.com/team/app@sha256:1234'],
       ['an unregistered digest algorithm', `registry.example.com/team/app@sha1:${'a'.repeat(40)}`],
-      ['a grammar-valid but unsupported digest', `registry.example.com/team/app@multihash+base58:${'d'.repeat(32)}`],
+      [
+        'a grammar-valid but unsupported digest',
+        `registry.example.com/team/app@multihash+base58:${'d'.repeat(32)}`,
+      ],
     ])('rejects a malformed image reference with %s', async (_case, image) => {
       const { result, body } = await invoke(postJobs({ image }));
 
