@@ -35,8 +35,8 @@ const idempotency = config.idempotencyTable
 
 /** `POST /jobs` (SPEC §8, §14). */
 export const handler = httpHandler(async (event, context) => {
-  const caller = callers.fromEvent(event);
   const body = readJsonBody(event);
+  const caller = callers.fromEvent(event);
   return submitIdempotently({ event, context, caller, body }, idempotency, () =>
     submitter.submit(body, caller),
   );

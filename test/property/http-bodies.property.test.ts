@@ -638,7 +638,7 @@ describe('POST /jobs handler and the SubmitJob payload quota (properties)', () =
           body,
           isBase64Encoded: false,
           headers: baseEvent.headers,
-          userArn: undefined,
+          userArn: 'arn:aws:sts::123456789012:assumed-role/job-submitter/run',
         };
 
         const result = await mod.handler(toEvent(request), context);
