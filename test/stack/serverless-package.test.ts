@@ -413,9 +413,10 @@ describe('serverless package', () => {
   });
 
   it('gives getJob and cancelJob ADMIN_PRINCIPALS, and never sets a fixed local caller in a deployed stack', () => {
-    const variables = (key: string) =>
-      (resources[`${key}LambdaFunction`]?.Properties.Environment as { Variables: Record<string, Json> })
-        .Variables;
+    const variables = (key: string) => {
+      const environment = resources[`${key}LambdaFunction`]?.Properties.Environment;
+      return (environment as { Variables: Record<string, Json> } | undefined)?.Variables ?? {};
+    };
 
     for (const key of ['GetJob', 'CancelJob']) expect(variables(key).ADMIN_PRINCIPALS).toBe('');
     for (const key of ['SubmitJob', 'GetJob', 'CancelJob']) expect(variables(key).BRG_LOCAL_CALLER).toBe('');
