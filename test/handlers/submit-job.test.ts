@@ -14,6 +14,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { logger } from '../../lib/logger';
 import { RegistryClient, RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
@@ -373,6 +374,8 @@ describe('POST /jobs handler', () => {
         jest.spyOn(process.stdout, 'write').mockImplementation(capture),
         jest.spyOn(process.stderr, 'write').mockImplementation(capture),
       ];
+      // Tests run with the handlers' log lines off; this one reads them.
+      logger.setLogLevel('INFO');
       try {
         await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
         manifestExists.mockRejectedValue(
@@ -380,6 +383,7 @@ describe('POST /jobs handler', () => {
         );
         await invoke(postJobs({ image: 'registry.example.com/team/app:2' }));
       } finally {
+        logger.setLogLevel('SILENT');
         for (const spy of spies) spy.mockRestore();
       }
 

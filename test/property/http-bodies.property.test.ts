@@ -612,7 +612,7 @@ describe('POST /jobs handler (properties)', () => {
 
     // The generators reach every answer the mocks allow (422 needs a missing manifest).
     expect([...statuses.keys()].sort()).toEqual([202, 400, 403, 413]);
-  });
+  }, 120_000);
 });
 
 describe('POST /jobs handler and the SubmitJob payload quota (properties)', () => {
