@@ -1,27 +1,11 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { type Challenge, parseChallenges, tokenRealmUrl } from './challenge';
 import { digestProblem, ImageReferenceError, PATH_COMPONENT, TAG } from './reference';
+import { type BasicCredentials, RegistryError } from './registry-error';
 import type { RegistryName } from './registry-name';
+import { DEFAULT_TOKEN_SECONDS, TokenCache } from './token-cache';
 
-export type RegistryErrorKind = 'unauthorized' | 'not-found' | 'unreachable' | 'tls' | 'unexpected-status';
-
-/** A registry call failed. Names the registry and status; never a credential. */
-export class RegistryError extends Error {
-  override readonly name = 'RegistryError';
-  constructor(
-    readonly kind: RegistryErrorKind,
-    readonly registry: string,
-    readonly status: number | undefined,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-  }
-}
-
-export interface BasicCredentials {
-  readonly username: string;
-  readonly password: string;
-}
+export { type Challenge, parseChallenges, tokenRealmUrl } from './challenge';
+export { type BasicCredentials, RegistryError, type RegistryErrorKind } from './registry-error';
 
 export interface RegistryClientOptions {
   /** Bound on each HTTP request, in milliseconds. */
@@ -37,37 +21,6 @@ export const MANIFEST_MEDIA_TYPES = [
   'application/vnd.oci.image.manifest.v1+json',
   'application/vnd.oci.image.index.v1+json',
 ] as const;
-
-/** Token lifetime when the token service gives no `expires_in` (Docker token spec default). */
-const DEFAULT_TOKEN_SECONDS = 60;
-/** A token is renewed this long before it expires, so it never expires in flight. */
-const TOKEN_EXPIRY_MARGIN_SECONDS = 5;
-const MAX_CACHED_TOKENS = 1000;
-
-interface Challenge {
-  readonly scheme: string;
-  readonly params: Readonly<Record<string, string>>;
-}
-
-/**
- * Parses a WWW-Authenticate header into its challenges (`Bearer realm="...",service="..."`,
- * `Basic realm="..."`); several challenges may be joined by commas.
- */
-export function parseChallenges(header: string): Challenge[] {
-  const challenges: { scheme: string; params: Record<string, string> }[] = [];
-  const pattern = /\s*([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?:\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*)))?\s*,?/gy;
-  for (let match = pattern.exec(header); match !== null && match[0] !== ''; match = pattern.exec(header)) {
-    const [, word = '', quoted, bare] = match;
-    const current = challenges.at(-1);
-    if (quoted === undefined && bare === undefined) {
-      challenges.push({ scheme: word.toLowerCase(), params: {} });
-    } else if (current) {
-      current.params[word.toLowerCase()] =
-        quoted === undefined ? (bare ?? '') : quoted.replace(/\\(.)/g, '$1');
-    }
-  }
-  return challenges;
-}
 
 function basicHeader(credentials: BasicCredentials): string {
   return `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`, 'utf8').toString('base64')}`;
@@ -104,45 +57,6 @@ function isTimeout(error: unknown): boolean {
 const TLS_CODE = /CERT|^ERR_TLS|^ERR_SSL|^EPROTO$/;
 
 /**
- * The token service URL from a Bearer challenge's realm. Throws RegistryError unless it is an
- * http(s) URL without user info; an https registry must name an https realm, since the
- * credentials travel there.
- */
-export function tokenRealmUrl(registry: RegistryName, realm: string | undefined): URL {
-  let url: URL | undefined;
-  try {
-    url = realm ? new URL(realm) : undefined;
-  } catch {
-    url = undefined;
-  }
-  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
-    throw new RegistryError(
-      'unexpected-status',
-      registry.name,
-      401,
-      `registry ${registry.name} asked for a token from a realm that is not an http(s) URL`,
-    );
-  }
-  if (registry.scheme === 'https' && url.protocol !== 'https:') {
-    throw new RegistryError(
-      'unexpected-status',
-      registry.name,
-      401,
-      `registry ${registry.name} is https but named a plain-http token realm; credentials are not sent there`,
-    );
-  }
-  if (url.username !== '' || url.password !== '') {
-    throw new RegistryError(
-      'unexpected-status',
-      registry.name,
-      401,
-      `registry ${registry.name} named a token realm with user info; it is not followed`,
-    );
-  }
-  return url;
-}
-
-/**
  * Registry HTTP API v2 client: login and manifest checks. Follows a `Bearer` challenge to the
  * token service (Basic credentials, `service` and `scope`), answers a `Basic` challenge with
  * Basic, and goes anonymous when the registry allows it. Tokens are reused until shortly before
@@ -150,13 +64,13 @@ export function tokenRealmUrl(registry: RegistryName, realm: string | undefined)
  * held in a readable map key. One client per container is enough.
  */
 export class RegistryClient {
-  private readonly tokens = new Map<string, { readonly token: string; readonly expiresAt: number }>();
+  private readonly tokens: TokenCache;
   private readonly basicRegistries = new Set<string>();
-  private readonly cacheKeySecret = randomBytes(32);
   private readonly now: () => number;
 
   constructor(readonly options: RegistryClientOptions) {
     this.now = options.now ?? Date.now;
+    this.tokens = new TokenCache(this.now);
   }
 
   /**
@@ -251,7 +165,7 @@ export class RegistryClient {
     scope: string | undefined,
   ): Promise<{ response: Response; bearer: boolean }> {
     const url = `${registry.apiBase}${path}`;
-    const cached = this.cachedToken(registry, scope, credentials);
+    const cached = this.tokens.get(registry.apiBase, scope, credentials);
     let authorization: string | undefined;
     if (cached !== undefined) authorization = `Bearer ${cached}`;
     else if (credentials && this.basicRegistries.has(registry.apiBase))
@@ -329,36 +243,6 @@ export class RegistryClient {
     }
   }
 
-  private tokenKey(
-    registry: RegistryName,
-    scope: string | undefined,
-    credentials: BasicCredentials | undefined,
-  ) {
-    return createHmac('sha256', this.cacheKeySecret)
-      .update(
-        JSON.stringify([
-          registry.apiBase,
-          scope ?? '',
-          credentials?.username ?? '',
-          credentials?.password ?? '',
-        ]),
-      )
-      .digest('hex');
-  }
-
-  private cachedToken(
-    registry: RegistryName,
-    scope: string | undefined,
-    credentials: BasicCredentials | undefined,
-  ): string | undefined {
-    const key = this.tokenKey(registry, scope, credentials);
-    const entry = this.tokens.get(key);
-    if (entry === undefined) return undefined;
-    if (entry.expiresAt > this.now()) return entry.token;
-    this.tokens.delete(key);
-    return undefined;
-  }
-
   /** Gets a token from the challenge's realm (http(s) only; https when the registry is https). */
   private async fetchToken(
     registry: RegistryName,
@@ -408,18 +292,7 @@ export class RegistryClient {
       typeof fields.expires_in === 'number' && fields.expires_in > 0
         ? fields.expires_in
         : DEFAULT_TOKEN_SECONDS;
-    this.storeToken(this.tokenKey(registry, scope, credentials), token, issuedAt, lifetime);
+    this.tokens.set(registry.apiBase, scope, credentials, token, issuedAt, lifetime);
     return token;
-  }
-
-  private storeToken(key: string, token: string, issuedAt: number, lifetimeSeconds: number): void {
-    const usable = Math.max(lifetimeSeconds - TOKEN_EXPIRY_MARGIN_SECONDS, lifetimeSeconds / 2);
-    if (this.tokens.size >= MAX_CACHED_TOKENS) {
-      const now = this.now();
-      for (const [cachedKey, entry] of this.tokens) if (entry.expiresAt <= now) this.tokens.delete(cachedKey);
-      const oldest = this.tokens.keys().next();
-      if (this.tokens.size >= MAX_CACHED_TOKENS && !oldest.done) this.tokens.delete(oldest.value);
-    }
-    this.tokens.set(key, { token, expiresAt: issuedAt + usable * 1000 });
   }
 }

@@ -1,0 +1,107 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { BatchClient } from '@aws-sdk/client-batch';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Config } from '../config';
+import type { ComputeEnvironmentOutcome } from './compute-environments';
+import type { CredentialVerifier } from './credentials';
+import type { UserDataInput } from './user-data';
+
+/** The configuration the rollout reads (SPEC §5). */
+export type RolloutSettings = Pick<
+  Config,
+  | 'launchTemplateId'
+  | 'computeEnvironments'
+  | 'verifyCredentials'
+  | 'updateTerminateJobs'
+  | 'updateJobTimeoutMinutes'
+  | 'keepLaunchTemplateVersions'
+>;
+
+/** Bounded exponential back-off while a compute environment is UPDATING. */
+export interface BackoffSettings {
+  /** How many times to re-check before giving up. */
+  readonly attempts: number;
+  readonly initialDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+/** About 2.5 minutes in all: 5, 10, 20, 40, 40, 40 seconds. */
+export const DEFAULT_BACKOFF: BackoffSettings = { attempts: 6, initialDelayMs: 5000, maxDelayMs: 40000 };
+
+/** Time a rollout keeps back from waiting, for its updates, pruning and summary. */
+export const WAIT_RESERVE_MS = 60_000;
+
+/** The structured logger, as far as the rollout and rotation use it. */
+export type LogSink = Pick<Logger, 'info' | 'warn'>;
+
+export interface RolloutDeps {
+  readonly ec2: EC2Client;
+  readonly batch: BatchClient;
+  readonly secretsManager: SecretsManagerClient;
+  readonly verifier: CredentialVerifier;
+  readonly renderUserData: (input: UserDataInput) => string;
+  readonly settings: RolloutSettings;
+  readonly logger: LogSink;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly backoff?: BackoffSettings;
+  /**
+   * Time left in this invocation (Lambda's `getRemainingTimeInMillis`). When given, the wait for
+   * an UPDATING compute environment lasts as long as the invocation allows (less a reserve for
+   * the rest of the rollout), instead of `backoff.attempts` checks.
+   */
+  readonly remainingMs?: () => number;
+}
+
+/** The secret version to roll out. `secretArn` is the full ARN (the user data names it). */
+export interface RolloutTarget {
+  readonly secretArn: string;
+  readonly secretVersionId: string;
+  /**
+   * Whether V is still the version to roll out: resolves undefined while it is, otherwise why
+   * not (say, a rotation made a newer version current while this run waited on a registry or on
+   * an UPDATING compute environment). Asked right before the launch template's default version
+   * moves and before a compute environment is updated after a wait, so a stale run never moves
+   * the fleet back to older credentials. Absent: V is always wanted.
+   */
+  readonly supersededBy?: () => Promise<string | undefined>;
+}
+
+export interface ComputeEnvironmentResult {
+  readonly computeEnvironment: string;
+  readonly outcome: ComputeEnvironmentOutcome;
+}
+
+export interface RolloutSummary {
+  readonly secretVersionId: string;
+  readonly launchTemplateId: string;
+  readonly launchTemplateVersion: number;
+  /** False when a version for this secret version already existed and was reused. */
+  readonly createdLaunchTemplateVersion: boolean;
+  readonly computeEnvironments: readonly ComputeEnvironmentResult[];
+  readonly prunedVersions: readonly number[];
+  /** Set when V stopped being wanted mid-rollout: why. Nothing was moved after that point. */
+  readonly superseded?: string;
+}
+
+/** Whether a compute environment's outcome makes the rollout incomplete. */
+export function isProblem(result: ComputeEnvironmentResult): boolean {
+  return result.outcome.kind === 'refused' || result.outcome.kind === 'failed';
+}
+
+/** At least one compute environment was refused or failed; the summary says which and why. */
+export class RolloutError extends Error {
+  override readonly name = 'RolloutError';
+  readonly summary: RolloutSummary;
+
+  constructor(summary: RolloutSummary) {
+    const problems = summary.computeEnvironments.filter(isProblem).map((result) => {
+      const outcome = result.outcome;
+      return `${result.computeEnvironment} ${outcome.kind}: ${'reason' in outcome ? outcome.reason : ''}`;
+    });
+    super(
+      `Rollout of secret version ${summary.secretVersionId} (launch template ${summary.launchTemplateId} version ${summary.launchTemplateVersion}) is incomplete: ${problems.join('; ')}`,
+    );
+    this.summary = summary;
+  }
+}
