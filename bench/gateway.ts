@@ -46,6 +46,8 @@ export const GATEWAY_PASS_FLAG = '--gateway-pass';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/registries-AbCdEf';
 const JOB_QUEUE = 'bench-private-registry-jobs';
+/** The Batch stand-in puts a queue whose name holds `fargate` on a Fargate compute environment. */
+const FARGATE_JOB_QUEUE = 'bench-fargate-jobs';
 
 export interface BenchRegistry {
   /** The counting proxy in front of the real registry: `127.0.0.1:port`, and its counter. */
@@ -174,6 +176,7 @@ async function runPass(
       IDEMPOTENCY_TABLE: 'bench-idempotency',
       REGISTRY_SECRET_ARN: SECRET_ARN,
       JOB_QUEUE,
+      EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench-execution',
       POWERTOOLS_SERVICE_NAME: 'batch-registry-gateway',
       ...extraEnv,
     },
@@ -236,8 +239,9 @@ async function runPass(
 
 /**
  * Section 2: passes of the packaged handler in fresh processes: the default (manifest checks cached
- * 30 s), uncached, without the per-request INFO log line (where the tail comes from), and with an
- * Idempotency-Key (a new key per request; the same key replayed).
+ * 30 s), uncached, the default on a Fargate queue with task credentials (SPEC §11), without the
+ * per-request INFO log line (where the tail comes from), and with an Idempotency-Key (a new key per
+ * request; the same key replayed).
  */
 export async function gatewaySection(
   root: string,
@@ -278,6 +282,8 @@ export async function gatewaySection(
     const plan: Array<[string, Record<string, string>, Partial<PassConfig>]> = [
       ['IMAGE_CACHE_SECONDS=30 (default)', {}, {}],
       ['IMAGE_CACHE_SECONDS=0', { IMAGE_CACHE_SECONDS: '0' }, { manifestProbe: true, block: UNCACHED_BLOCK }],
+      // SPEC §11: a Fargate queue, task credentials (repositoryCredentials), defaults otherwise.
+      ['Fargate queue', { JOB_QUEUE: FARGATE_JOB_QUEUE }, {}],
       ['default, POWERTOOLS_LOG_LEVEL=WARN (no per-request log line)', { POWERTOOLS_LOG_LEVEL: 'WARN' }, {}],
       ['Idempotency-Key, a new key per request', {}, { idempotency: 'new-key' }],
       ['Idempotency-Key, the same key replayed', {}, { idempotency: 'replay' }],
@@ -363,6 +369,7 @@ export async function gatewaySection(
     ];
   });
   const first = passes[0]?.calls.first;
+  const firstOnFargate = passes.find((pass) => pass.label === 'Fargate queue')?.calls.first;
   const markdown = [
     '### 2. `POST /jobs` warm path',
     '',
@@ -394,7 +401,8 @@ export async function gatewaySection(
     'to the default configuration and to the Idempotency-Key passes.',
     '',
     `First request of a new container (cache cold): AWS ${describeCalls(first?.aws ?? new Map())};`,
-    `registry ${describeCalls(first?.registry ?? new Map())}.`,
+    `registry ${describeCalls(first?.registry ?? new Map())}. On a Fargate queue: AWS`,
+    `${describeCalls(firstOnFargate?.aws ?? new Map())} (the queue's platform is learned once per container).`,
     '',
     'Where the handler tail comes from: the requests at or above the pass p99, how many had a',
     'garbage-collection pause inside them (PerformanceObserver `gc` entries), against the share of the',

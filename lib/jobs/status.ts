@@ -79,11 +79,12 @@ export class JobTracker {
   }
 
   /**
-   * The job, when it is on the gateway's queue and the caller may read it (SPEC §14: its owner or
-   * an admin); anything else is answered like an unknown job, so a caller learns nothing about
-   * other owners' jobs. The owner tag comes with DescribeJobs: no extra call.
+   * Describes a job of the gateway's queue (DescribeJobs) that the caller may read (SPEC §14: its
+   * owner or an admin): the one 404 rule of every `/jobs/{jobId}` route. Another owner's job is
+   * answered like an unknown one, so a caller learns nothing about it; the owner tag comes with
+   * DescribeJobs, so the check costs no call. Throws HttpError 404, 429 or 502.
    */
-  private async find(jobId: string | undefined, caller: Caller): Promise<JobDetail> {
+  async find(jobId: string | undefined, caller: Caller): Promise<JobDetail> {
     if (jobId === undefined || !JOB_ID.test(jobId)) {
       throw new HttpError(404, 'Not Found', 'No such job: an AWS Batch job id is a UUID.');
     }
