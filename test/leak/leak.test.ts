@@ -37,6 +37,7 @@ import {
 } from '../faults/fake-aws';
 import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
+import { dynamoMock, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
 import { loadFixture } from '../helpers/fixtures';
 import { startTokenServer, type TokenServer } from '../helpers/token-server';
 import { computeEnvironment } from '../lib/rollout/fakes';
@@ -125,6 +126,7 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
     EXECUTION_ROLE_ARN: EXECUTION_ROLE,
     STAGE: 'leak',
+    IDEMPOTENCY_TABLE: 'brg-leak-idempotency',
   };
   restoreEnv = setEnv(env);
   const [rotate, changed, submit, get, cancel, list] = await Promise.all([
@@ -270,6 +272,7 @@ function prepare(
         startedAt: 1741947362000,
         jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-app:1',
         container: { image: `${basicRegistry.host}/team/app:1`, logStreamName: 'brg-app/default/abc' },
+        tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
       },
     ],
   });
@@ -278,7 +281,7 @@ function prepare(
 
 /** Every request sent to AWS, as JSON, with launch template user data decoded. */
 function awsRequests(): string {
-  const calls = [...secretsMock.calls(), ...ec2Mock.calls(), ...batchMock.calls()];
+  const calls = [...secretsMock.calls(), ...ec2Mock.calls(), ...batchMock.calls(), ...dynamoMock.calls()];
   return calls
     .map((call) => {
       const command = call.args[0];
@@ -593,6 +596,30 @@ describe('the HTTP API leaks nothing', () => {
     expect(captured.result?.statusCode).toBe(status);
     expectNoLeak(captured);
   });
+
+  it.each([
+    ['a submission', () => `${basicRegistry.host}/team/app:1`, [202, 202]],
+    ['a failed submission', () => `${basicRegistry.host}/team/app:2`, [422, 422]],
+  ])(
+    'POST /jobs with an Idempotency-Key: %s, its replay and the stored record',
+    async (_case, image, statuses) => {
+      prepare('good');
+      const table = new FakeIdempotencyTable().install();
+      const keyed = () => {
+        const event = postJobs(image());
+        event.headers['idempotency-key'] = 'leak-1';
+        return event;
+      };
+
+      const first = await capture(() => handlers.submitJob(keyed(), context));
+      const replay = await capture(() => handlers.submitJob(keyed(), context));
+
+      expect([first.result?.statusCode, replay.result?.statusCode]).toEqual(statuses);
+      expectNoLeak(first);
+      expectNoLeak(replay);
+      expect(findLeaks(canary, JSON.stringify([...table.items.values()]))).toEqual([]);
+    },
+  );
 
   it.each<[SecretKind, number, (() => void) | undefined]>([
     ['good', 200, undefined],
