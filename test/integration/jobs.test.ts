@@ -74,6 +74,8 @@ beforeAll(async () => {
       VERIFY_IMAGES: 'true',
       SECRET_CACHE_SECONDS: '60',
       IMAGE_CACHE_SECONDS: '30',
+      // No credential secret exists here: EC2 jobs use the instance credentials (task-credentials.test.ts covers them).
+      EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-it-execution',
     }),
   );
   clients = await import('../../lib/aws-clients');
@@ -223,7 +225,7 @@ describe('job gateway against moto and a real registry', () => {
     );
     const definition = definitions.jobDefinitions?.[0];
     expect(definition?.containerProperties?.image).toBe(image);
-    expect(definition?.jobDefinitionName).toMatch(/^brg-127-0-0-1-\d+-team-app-v1-[0-9a-f]{12}$/);
+    expect(definition?.jobDefinitionName).toMatch(/^brg-dev-127-0-0-1-\d+-team-app-v1-[0-9a-f]{12}$/);
     expect(JSON.stringify(definition)).not.toContain(good.password);
   });
 
@@ -254,8 +256,13 @@ describe('job gateway against moto and a real registry', () => {
       const coldRequests = counted.registryRequests();
 
       expect(cold.statusCode).toBe(202);
+      // A new container learns its queue's platform once (SPEC §11), then looks the registry's
+      // credential secret up (none here: instance credentials).
       expect(coldCalls).toEqual([
+        'DescribeJobQueuesCommand',
+        'DescribeComputeEnvironmentsCommand',
         'GetSecretValueCommand',
+        'DescribeSecretCommand',
         'DescribeJobDefinitionsCommand',
         'RegisterJobDefinitionCommand',
         'SubmitJobCommand',

@@ -41,7 +41,10 @@ const actions = (statement: Statement) =>
 function statementsOf(roleName: string): Statement[] {
   const role = resources[roleName];
   if (!role) throw new Error(`no role ${roleName}`);
-  const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>;
+  const policies = (role.Properties.Policies as Json[]).map((policy) => {
+    const conditional = (policy as { 'Fn::If'?: [string, Json, Json] })['Fn::If'];
+    return (conditional ? conditional[1] : policy) as { PolicyDocument: { Statement: Json[] } };
+  });
   return policies.flatMap((policy) =>
     policy.PolicyDocument.Statement.map((statement) => {
       const conditional = (statement as { 'Fn::If'?: [string, Statement, Json] })['Fn::If'];
@@ -66,10 +69,23 @@ const ROLLOUT = [
   'batch:UpdateComputeEnvironment',
   'batch:DescribeComputeEnvironments',
 ];
+// The registry credential secrets (SPEC §11), on their prefix, plus ListSecrets; with a KMS key, a data key.
+const CREDENTIAL_SECRETS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:TagResource',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:ListSecrets',
+  'kms:GenerateDataKey',
+];
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   rotateSecret: [
     ...LOGS,
     ...ROLLOUT,
+    ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'secretsmanager:PutSecretValue',
@@ -81,6 +97,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   onSecretChanged: [
     ...LOGS,
     ...ROLLOUT,
+    ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
@@ -90,11 +107,14 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   submitJob: [
     ...LOGS,
     'secretsmanager:GetSecretValue',
+    'secretsmanager:DescribeSecret',
     'kms:Decrypt',
     'batch:RegisterJobDefinition',
     'batch:TagResource',
     'batch:SubmitJob',
     'batch:DescribeJobDefinitions',
+    'batch:DescribeJobQueues',
+    'batch:DescribeComputeEnvironments',
     'iam:PassRole',
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
@@ -108,6 +128,8 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeComputeEnvironments',
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobs',
+  'secretsmanager:ListSecrets',
+  'batch:DescribeJobQueues',
 ]);
 
 // What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
@@ -126,6 +148,12 @@ const ENVIRONMENT = [
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
   'REGISTRY_STAGING_SECRET_ARN',
+  'TASK_CREDENTIALS',
+  'INSTANCE_CREDENTIALS',
+  'REGISTRY_SECRET_PREFIX',
+  'EXECUTION_ROLE_ARN',
+  'ASSIGN_PUBLIC_IP',
+  'STAGE',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -188,7 +216,7 @@ describe('serverless package', () => {
     (key, expected) => {
       const statements = statementsOf(roleOf(key));
 
-      // Each action once: one statement per purpose, so a review sees every grant in one place.
+      // One statement per purpose and resource, so a review sees every grant in one place.
       expect(statements.flatMap(actions).sort()).toEqual([...expected].sort());
       for (const statement of statements) {
         if (statement.Resource === '*')
@@ -196,6 +224,23 @@ describe('serverless package', () => {
       }
     },
   );
+
+  it("lets submitJob find the stage's registry credential secrets by name (DescribeSecret), never read their value", () => {
+    const statements = statementsOf(roleOf('submitJob'));
+    const describe = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:DescribeSecret'),
+    );
+
+    expect(describe).toHaveLength(1);
+    expect(describe[0]?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:batch-registry-gateway/test/registry/*',
+    });
+    const reads = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(JSON.stringify(reads)).not.toContain('/registry/');
+  });
 
   it.each([
     ['RegistrySecretRotation', 'HasRotationSchedule'],
@@ -295,12 +340,19 @@ describe('serverless package', () => {
 
   it('creates a managed EC2 compute environment that can take infrastructure updates', () => {
     const environment = resources.ComputeEnvironment;
-    const computeResources = environment?.Properties.ComputeResources as Record<string, Json>;
+    // The EC2 branch: computeType EC2 (the default) or SPOT (serverless-package-variants: FARGATE).
+    const branches = environment?.Properties.ComputeResources as {
+      'Fn::If': [string, Record<string, Json>, Json];
+    };
+    const computeResources = branches['Fn::If'][1];
 
     expect(environment?.Properties.Type).toBe('MANAGED');
     expect(environment?.Properties.ServiceRole).toBeUndefined();
     expect(environment?.Properties.ReplaceComputeEnvironment).toBe(false);
-    expect(computeResources.AllocationStrategy).toBe('BEST_FIT_PROGRESSIVE');
+    expect(branches['Fn::If'][0]).toBe('IsEc2Compute');
+    expect(computeResources.AllocationStrategy).toEqual({
+      'Fn::If': ['IsSpotCompute', 'SPOT_PRICE_CAPACITY_OPTIMIZED', 'BEST_FIT_PROGRESSIVE'],
+    });
     expect(computeResources.Type).toBe('EC2');
     expect(computeResources.LaunchTemplate).toEqual({
       LaunchTemplateId: {
