@@ -8,6 +8,7 @@ import { ImageAccess } from '../lib/jobs/image-access';
 import { JobDefinitions } from '../lib/jobs/job-definitions';
 import { QueueInfoCache } from '../lib/jobs/queue';
 import { JobSubmitter } from '../lib/jobs/submit';
+import { countSubmission, createMetrics } from '../lib/metrics';
 import { RegistryClient } from '../lib/registry/client';
 import { CurrentSecretCache } from '../lib/registry/secret-store';
 
@@ -36,7 +37,9 @@ export const submitter = new JobSubmitter({
   ),
 });
 
+const metrics = createMetrics(config.stage);
+
 /** `POST /jobs` (SPEC §8). */
 export const handler = httpHandler(async (event) =>
-  json(202, await submitter.submit(readJsonBody(event), callerArn(event))),
+  json(202, await countSubmission(metrics, () => submitter.submit(readJsonBody(event), callerArn(event)))),
 );

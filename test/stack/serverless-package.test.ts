@@ -121,6 +121,17 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
   listRegistries: [...LOGS, 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
   getJobLogs: [...LOGS, 'batch:DescribeJobs', 'logs:GetLogEvents'],
+  fleetReport: [
+    ...LOGS,
+    'secretsmanager:DescribeSecret',
+    'batch:DescribeComputeEnvironments',
+    'ecs:ListAttributes',
+    'ecs:ListContainerInstances',
+    'events:PutEvents',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
 };
 // Actions without resource-level permissions in IAM: only these may have Resource "*".
 const DESCRIBE_ONLY = new Set([
@@ -147,6 +158,9 @@ const ENVIRONMENT = [
   'UPDATE_TERMINATE_JOBS',
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
+  'STAGE',
+  'EVENT_BUS_NAME',
+  'CONVERGENCE_TABLE',
   'REGISTRY_STAGING_SECRET_ARN',
   'TASK_CREDENTIALS',
   'INSTANCE_CREDENTIALS',
@@ -419,7 +433,11 @@ describe('serverless package', () => {
   });
 
   it('also runs onSecretChanged on a schedule, to reconcile whatever events were missed', () => {
-    const schedules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression);
+    const schedules = ofType('AWS::Events::Rule').filter(
+      ([, rule]) =>
+        rule.Properties.ScheduleExpression &&
+        JSON.stringify(rule.Properties.Targets).includes('OnSecretChangedLambdaFunction'),
+    );
     const [[, schedule] = []] = schedules;
     const [target] = (schedule?.Properties.Targets ?? []) as Array<Record<string, Json>>;
 
@@ -452,6 +470,110 @@ describe('serverless package', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
     }
+  });
+
+  it('runs fleetReport on the fleetReportSchedule with the convergence table and event bus it writes to', () => {
+    const fn = resources.FleetReportLambdaFunction?.Properties;
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.Targets).includes('FleetReportLambdaFunction'),
+    );
+    const table = resources.ConvergenceTable?.Properties;
+    const statements = statementsOf('FleetReportRole');
+
+    expect(rules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
+    expect((fn?.Environment as { Variables: Record<string, Json> } | undefined)?.Variables).toMatchObject({
+      EVENT_BUS_NAME: 'default',
+      CONVERGENCE_TABLE: { Ref: 'ConvergenceTable' },
+      STAGE: 'test',
+    });
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    });
+    expect(statements.find((statement) => statement.Sid === 'RecordAnnouncements')?.Resource).toEqual({
+      'Fn::GetAtt': ['ConvergenceTable', 'Arn'],
+    });
+    expect(statements.find((statement) => statement.Sid === 'AnnounceConvergence')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+    });
+    expect(
+      statements.find((statement) => statement.Sid === 'CountInstancesOfBatchClusters')?.Resource,
+    ).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*',
+    });
+  });
+
+  const ALARM_ACTIONS = { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] };
+  it.each([
+    [
+      'SecretEventsDeadLetterQueueAlarm',
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SecretEventsDeadLetterQueue', 'QueueName'] } }],
+      { Statistic: 'Maximum', Period: 300, EvaluationPeriods: 1, Threshold: 0 },
+    ],
+    [
+      'RotateSecretErrorsAlarm',
+      'AWS/Lambda',
+      'Errors',
+      [{ Name: 'FunctionName', Value: { Ref: 'RotateSecretLambdaFunction' } }],
+      { Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 0 },
+    ],
+    [
+      'OnSecretChangedErrorsAlarm',
+      'AWS/Lambda',
+      'Errors',
+      [{ Name: 'FunctionName', Value: { Ref: 'OnSecretChangedLambdaFunction' } }],
+      { Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 0 },
+    ],
+    [
+      'InstancesStaleAlarm',
+      'BatchRegistryGateway',
+      'InstancesStale',
+      [
+        { Name: 'service', Value: 'batch-registry-gateway' },
+        { Name: 'stage', Value: 'test' },
+      ],
+      { Statistic: 'Maximum', Period: 3600, EvaluationPeriods: { Ref: 'StaleAlarmHours' }, Threshold: 0 },
+    ],
+    [
+      'HttpApi5xxAlarm',
+      'AWS/ApiGateway',
+      '5xx',
+      [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+      { Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 5 },
+    ],
+  ])(
+    'alarms with %s on %s %s, notifying alarmTopicArn when given',
+    (name, namespace, metric, dimensions, rule) => {
+      const alarm = resources[name];
+
+      expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: namespace,
+        MetricName: metric,
+        Dimensions: dimensions,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: ALARM_ACTIONS,
+        OKActions: ALARM_ACTIONS,
+        ...rule,
+      });
+    },
+  );
+
+  it('takes staleAlarmHours from 1 to 168 (default 24) and an optional alarm topic', () => {
+    const parameters = (JSON.parse(templateText) as { Parameters: Record<string, Record<string, Json>> })
+      .Parameters;
+
+    expect(parameters.StaleAlarmHours).toMatchObject({
+      Type: 'Number',
+      Default: '24',
+      MinValue: 1,
+      MaxValue: 168,
+    });
+    expect(parameters.AlarmTopicArn).toMatchObject({ Type: 'String', Default: '' });
+    expect(resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
   });
 
   // Lambda keeps a minimum of unreserved concurrency: 100, or the whole limit where the account's
