@@ -63,7 +63,13 @@ export function renderUserData(input: UserDataInput): string {
     }
     versionStage = 'AWSCURRENT';
   }
-  let script = `${SHEBANG}${bootScript}`;
+  // Comment lines are for readers of userdata/boot.sh, not for instances: dropping them keeps the
+  // document well under EC2's 16 KB with room for the part AWS Batch adds. (In the jq program's
+  // heredoc a leading "#" is a jq comment too.)
+  let script = `${SHEBANG}${bootScript
+    .split('\n')
+    .filter((line) => !/^\s*#/.test(line))
+    .join('\n')}`;
   script = substitute(script, '@@SECRET_ARN@@', input.secretArn);
   script = substitute(script, '@@SECRET_VERSION_ID@@', versionId);
   script = substitute(script, '@@SECRET_VERSION_STAGE@@', versionStage);
