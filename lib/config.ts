@@ -2,7 +2,7 @@ import { ConfigError } from './errors';
 import { normaliseRegistryName, type RegistryName, RegistryNameError } from './registry/registry-name';
 
 /** What a function needs beyond the secret: the rollout settings, the gateway settings, or both. */
-export type ConfigNeed = 'rollout' | 'gateway';
+export type ConfigNeed = 'rollout' | 'gateway' | 'fleet';
 
 export interface Config {
   readonly registrySecretArn: string;
@@ -22,6 +22,8 @@ export interface Config {
   readonly imageCacheSeconds: number;
   /** Bound on each registry HTTP request. */
   readonly registryTimeoutMs: number;
+  /** One deadline for a whole manifest check of POST /jobs (requests, redirects, tokens). */
+  readonly registryDeadlineMs: number;
   /** The staging secret an operator puts new credentials into before a rotation (SPEC §6). */
   readonly stagingSecretArn: string | undefined;
   /** Per-registry credential secrets and `repositoryCredentials` (SPEC §11). */
@@ -42,6 +44,10 @@ export interface Config {
   readonly eventBusName: string;
   /** Share identifier used on a fair-share queue when the caller gives none (SPEC §15). */
   readonly defaultShareIdentifier: string | undefined;
+  /** The deployment stage (`STAGE`, set by the stack): names the managed job definitions (SPEC §11) and is the `stage` dimension of the metrics (SPEC §12). */
+  readonly stage: string;
+  /** DynamoDB table where fleetReport records the convergence events it sent (SPEC §12). */
+  readonly convergenceTable: string | undefined;
 }
 
 /** Default name prefix of the per-registry credential secrets when none is configured. */
@@ -51,8 +57,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates every variable of SPEC §5 once. Throws one ConfigError naming every
- * problem. `needs` says which variables are required: rollout needs LAUNCH_TEMPLATE_ID and
- * COMPUTE_ENVIRONMENTS, the gateway needs JOB_QUEUE.
+ * problem. `needs` says which variables are required: rollout needs LAUNCH_TEMPLATE_ID unless
+ * TASK_CREDENTIALS=true (an all-Fargate or hardened stack has no instances to configure, SPEC
+ * §11), the gateway needs JOB_QUEUE. INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true.
  */
 export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config {
   const problems: string[] = [];
@@ -90,7 +97,17 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
   const rollout = needs.includes('rollout');
   const gateway = needs.includes('gateway');
   const registrySecretArn = text('REGISTRY_SECRET_ARN', true);
-  const launchTemplateId = text('LAUNCH_TEMPLATE_ID', rollout);
+  const taskCredentials = bool('TASK_CREDENTIALS', true);
+  const instanceCredentials = bool('INSTANCE_CREDENTIALS', true);
+  const launchTemplateId = text('LAUNCH_TEMPLATE_ID', false);
+  if (rollout && launchTemplateId === '' && !taskCredentials) {
+    problems.push('LAUNCH_TEMPLATE_ID is required unless TASK_CREDENTIALS=true');
+  }
+  if (!instanceCredentials && !taskCredentials) {
+    problems.push(
+      'INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true, or no job could reach a private registry',
+    );
+  }
   const computeEnvironments = list('COMPUTE_ENVIRONMENTS', false);
   const jobQueue = text('JOB_QUEUE', gateway);
   const jobRoleArn = text('JOB_ROLE_ARN', false) || undefined;
@@ -122,6 +139,8 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
   if (defaultShareIdentifier !== undefined && !/^[A-Za-z0-9]{1,255}$/.test(defaultShareIdentifier)) {
     problems.push('DEFAULT_SHARE_IDENTIFIER must be 1-255 letters and digits');
   }
+  const stage = text('STAGE', false) || 'dev';
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(stage)) problems.push('STAGE must be 1-32 letters, digits and hyphens');
   const config: Config = {
     registrySecretArn,
     launchTemplateId,
@@ -137,9 +156,10 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     secretCacheSeconds: int('SECRET_CACHE_SECONDS', 60, 0, 3600),
     imageCacheSeconds: int('IMAGE_CACHE_SECONDS', 30, 0, 3600),
     registryTimeoutMs: int('REGISTRY_TIMEOUT_MS', 5000, 100, 60000),
+    registryDeadlineMs: int('REGISTRY_DEADLINE_MS', 6000, 100, 25000),
     stagingSecretArn: text('REGISTRY_STAGING_SECRET_ARN', false) || undefined,
-    taskCredentials: bool('TASK_CREDENTIALS', true),
-    instanceCredentials: bool('INSTANCE_CREDENTIALS', true),
+    taskCredentials,
+    instanceCredentials,
     registrySecretPrefix,
     executionRoleArn,
     assignPublicIp: assignPublicIp === 'ENABLED' ? 'ENABLED' : 'DISABLED',
@@ -147,6 +167,8 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     adminPrincipals: list('ADMIN_PRINCIPALS', false),
     eventBusName: text('EVENT_BUS_NAME', false) || 'default',
     defaultShareIdentifier,
+    stage,
+    convergenceTable: text('CONVERGENCE_TABLE', needs.includes('fleet')) || undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -71,9 +71,12 @@ if [[ -n $SECRETS_MANAGER_ENDPOINT_URL ]]; then
   endpoint_args=(--endpoint-url "$SECRETS_MANAGER_ENDPOINT_URL")
 fi
 # "${a[@]+...}" keeps an empty array safe under `set -u` on AL2's bash 4.2.
+# The version id comes back with the value (a tab between them), so the stage form learns V too.
 secret_string=$(AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" "${version_args[@]}" \
-  --region "$region" ${endpoint_args[@]+"${endpoint_args[@]}"} --query SecretString --output text) ||
+  --region "$region" ${endpoint_args[@]+"${endpoint_args[@]}"} --query '[VersionId,SecretString]' --output text) ||
   die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+loaded_version_id=${secret_string%%$'\t'*}
+secret_string=${secret_string#*$'\t'}
 
 # Validates the secret (SPEC section 3, either form) and builds the agent's `docker` auth data. Every
 # failure is an error object caught below, so no jq message (which may quote input) escapes.
@@ -154,6 +157,9 @@ try (
 JQ
 auth_result=$(printf '%s' "$secret_string" | jq -R -s -r "$auth_program" 2>/dev/null) ||
   die "jq could not process secret $SECRET_ARN $version_label"
+# http:// registries, one a line, for the Docker block at the end.
+http_registries=$(printf '%s' "$secret_string" | jq -R -s -r '[fromjson?|objects|(.registries//[.])|arrays|.[]|objects
+  |.registry_url|strings|ascii_downcase|sub("^\\s+";"")|select(startswith("http://"))|.[7:]|sub("/.*";"")]|unique[]' 2>/dev/null) || http_registries=''
 unset secret_string
 case $auth_result in
 ok\ *) auth_data=${auth_result#ok } ;;
@@ -162,6 +168,24 @@ invalid\ *) die "secret $SECRET_ARN $version_label is invalid: ${auth_result#inv
 esac
 unset auth_result
 registry_keys=$(printf '%s' "$auth_data" | jq -r 'keys | join(" ")') || die "jq could not list the registries of secret $SECRET_ARN $version_label"
+
+# SPEC section 12: record V as the ECS instance attribute batch-registry-gateway.secret-version,
+# merged into the one ECS_INSTANCE_ATTRIBUTES line (JSON; later lines win, as in the agent).
+record_secret_version_attribute() {
+  local f=$1 m
+  m=$(awk 'sub(/^[[:space:]]*ECS_INSTANCE_ATTRIBUTES=/,"")' "$f" | jq -Rsr --arg v "$2" '
+    [split("\n")[]|select(test("\\S"))|try fromjson catch 0]
+    | if any(type!="object" or any(.[];type!="string")) then "bad"
+      else (add//{})+{"batch-registry-gateway.secret-version":$v}
+      | if length>10 then "full" else "ok "+tojson end end' 2>/dev/null) || m=bad
+  case $m in
+  ok\ *) ;;
+  full) die "ECS allows at most 10 custom attributes: ECS_INSTANCE_ATTRIBUTES in $ECS_CONFIG_FILE already has 10, no room for batch-registry-gateway.secret-version" ;;
+  *) die "ECS_INSTANCE_ATTRIBUTES in $ECS_CONFIG_FILE is not a JSON object of strings" ;;
+  esac
+  { awk '!/^[[:space:]]*ECS_INSTANCE_ATTRIBUTES=/' "$f" && echo "ECS_INSTANCE_ATTRIBUTES=${m#ok }"; } >"$f.a" &&
+    mv -f "$f.a" "$f" || { rm -f "$f.a"; die "could not write $f"; }
+}
 
 # Keep every other setting, drop earlier auth lines (the agent reads the file line by line,
 # splitting at the first "="), write to a temp file in the same directory and rename it.
@@ -176,7 +200,27 @@ fi
 printf 'ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA=%s\n' "$auth_data" >>"$temp_file" ||
   die "could not write $temp_file"
 unset auth_data
+record_secret_version_attribute "$temp_file" "$loaded_version_id"
 chmod 600 "$temp_file"
 mv -f "$temp_file" "$ECS_CONFIG_FILE" || die "could not replace $ECS_CONFIG_FILE"
 trap - EXIT
 log "wrote ECS agent auth data for: $registry_keys (secret $SECRET_ARN $version_label) to $ECS_CONFIG_FILE"
+
+# ---- Docker pulls over HTTP only from 127.0.0.0/8 and insecure-registries: merged into
+# daemon.json (idempotent); SIGHUP makes a running dockerd reload it, with no restart.
+daemon_json="${BRG_DOCKER_DAEMON_CONFIG:-/etc/docker/daemon.json}"
+insecure_registries() {
+  local cur='{}' new pid
+  [[ -n $1 ]] || return 0
+  [[ -s $daemon_json ]] && { cur=$(jq . "$daemon_json" 2>/dev/null) || die "$daemon_json is not JSON"; }
+  new=$(jq --arg h "$1" '(.["insecure-registries"]//[]) as $o|.["insecure-registries"]=$o+(($h|split("\n"))-$o)' <<<"$cur" 2>/dev/null) ||
+    die "$daemon_json: insecure-registries is not an array"
+  [[ $new == "$cur" ]] && return 0
+  { mkdir -p "${daemon_json%/*}" && printf '%s\n' "$new" >"$daemon_json.new" && chmod 644 "$daemon_json.new" &&
+    mv -f "$daemon_json.new" "$daemon_json"; } || die "could not write $daemon_json"
+  log "insecure-registries: ${1//$'\n'/ }"
+  pid=$(cat "${BRG_DOCKER_PID_FILE:-/var/run/docker.pid}" 2>/dev/null) && kill -0 "$pid" 2>/dev/null &&
+    { kill -HUP "$pid" || die "could not signal dockerd"; log "dockerd ($pid) reloads daemon.json"; }
+  return 0
+}
+insecure_registries "$http_registries"

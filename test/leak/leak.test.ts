@@ -1,6 +1,9 @@
+import { createServer, type Server } from 'node:http';
 import {
   ClientException,
+  DescribeComputeEnvironmentsCommand,
   DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
   DescribeJobsCommand,
   RegisterJobDefinitionCommand,
   ServerException,
@@ -10,12 +13,16 @@ import {
 } from '@aws-sdk/client-batch';
 import { CreateLaunchTemplateVersionCommand, EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_REGISTRY_SECRET_PREFIX } from '../../lib/config';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { registryCredentialSecretName } from '../../lib/task-credentials/secret-name';
 import { freePort } from '../../scripts/servers/processes';
 import { basicAuth, pushImage, type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
 import {
@@ -32,6 +39,7 @@ import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import { startTokenServer, type TokenServer } from '../helpers/token-server';
+import { computeEnvironment } from '../lib/rollout/fakes';
 import { type Captured, capture, findLeaks, makeCanary, renderThrown } from './canary';
 
 // Every handler runs with a secret holding a recognisable password, against real registries
@@ -48,6 +56,7 @@ const CURRENT = '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13';
 const TOKEN = 'b7c1e4a2-3f5d-4e8a-9c21-6d0f2a4b8e11';
 const QUEUE = 'private-registry-jobs';
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
+const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/brg-leak-execution';
 const context = { functionName: 'leak', awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
 
 let basicRegistry: RunningRegistry;
@@ -55,6 +64,9 @@ let tokens: TokenServer;
 let bearerRegistry: RunningRegistry;
 let wrongRegistry: RunningRegistry;
 let closedHost: string;
+/** Redirects every request to the Basic registry, as registry.k8s.io does to its upstream. */
+let redirector: Server;
+let redirectorHost: string;
 
 type Handlers = {
   rotateSecret: (event: unknown, context: Context) => Promise<void>;
@@ -63,6 +75,8 @@ type Handlers = {
   getJob: (event: HttpEvent, context: Context) => Promise<HttpResult>;
   cancelJob: (event: HttpEvent, context: Context) => Promise<HttpResult>;
   listRegistries: (event: HttpEvent, context: Context) => Promise<HttpResult>;
+  /** Forgets the submit function's caches (the queue's platform among them). */
+  clearSubmitCaches: () => void;
 };
 let handlers: Handlers;
 let restoreEnv: (() => void) | undefined;
@@ -84,6 +98,13 @@ beforeAll(async () => {
     }),
   ]);
   closedHost = `127.0.0.1:${await freePort()}`;
+  redirector = createServer((request, response) => {
+    response.writeHead(307, { location: `${basicRegistry.url}${request.url ?? '/'}` }).end();
+  });
+  await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  const redirectorAddress = redirector.address();
+  if (redirectorAddress === null || typeof redirectorAddress === 'string') throw new Error('no TCP address');
+  redirectorHost = `127.0.0.1:${redirectorAddress.port}`;
   await pushImage(basicRegistry.url, 'team/app', '1', basicAuth(user));
   await pushImage(
     bearerRegistry.url,
@@ -102,6 +123,8 @@ beforeAll(async () => {
     IMAGE_CACHE_SECONDS: '0',
     REGISTRY_TIMEOUT_MS: '3000',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    EXECUTION_ROLE_ARN: EXECUTION_ROLE,
+    STAGE: 'leak',
   };
   restoreEnv = setEnv(env);
   const [rotate, changed, submit, get, cancel, list] = await Promise.all([
@@ -119,11 +142,14 @@ beforeAll(async () => {
     getJob: get.handler,
     cancelJob: cancel.handler,
     listRegistries: list.handler,
+    clearSubmitCaches: () => submit.submitter.clearCaches(),
   };
 });
 
 afterAll(async () => {
   restoreEnv?.();
+  redirector?.closeAllConnections();
+  await new Promise((resolve) => (redirector ? redirector.close(resolve) : resolve(undefined)));
   await Promise.all([basicRegistry?.stop(), bearerRegistry?.stop(), wrongRegistry?.stop(), tokens?.stop()]);
 });
 
@@ -138,6 +164,7 @@ const SECRETS = {
     }),
   refused: () => JSON.stringify({ registries: [{ registry_url: wrongRegistry.url, ...user }] }),
   unreachable: () => JSON.stringify({ registries: [{ registry_url: `http://${closedHost}`, ...user }] }),
+  redirecting: () => JSON.stringify({ registries: [{ registry_url: `http://${redirectorHost}`, ...user }] }),
   'not JSON': () => `{"username":"${user.username}","password":"${user.password}"`,
   'a JSON string': () => JSON.stringify(user.password),
   'registry_url with user info': () =>
@@ -158,13 +185,26 @@ const SECRETS = {
 } as const;
 type SecretKind = keyof typeof SECRETS;
 const MALFORMED = Object.keys(SECRETS).filter(
-  (kind) => !['good', 'refused', 'unreachable'].includes(kind),
+  (kind) => !['good', 'refused', 'unreachable', 'redirecting'].includes(kind),
 ) as SecretKind[];
 
 let fake: FakeAws;
 
-/** Fresh AWS mocks: the secret (current and pending) holds `kind`; Batch answers the job calls. */
-function prepare(kind: SecretKind): void {
+/** The job queue's platform and whether the registries' credential secrets exist (SPEC §11). */
+interface QueueSetup {
+  readonly platform: 'EC2' | 'FARGATE';
+  readonly credentialSecrets: 'present' | 'missing';
+}
+
+/**
+ * Fresh AWS mocks: the secret (current and pending) holds `kind`; Batch answers the job calls on
+ * a queue of `queue.platform`; each registry's credential secret exists or not.
+ */
+function prepare(
+  kind: SecretKind,
+  queue: QueueSetup = { platform: 'EC2', credentialSecrets: 'present' },
+): void {
+  handlers.clearSubmitCaches();
   ec2Mock.reset();
   batchMock.reset();
   secretsMock.reset();
@@ -172,6 +212,41 @@ function prepare(kind: SecretKind): void {
   fake.addSecretVersion(CURRENT, SECRETS[kind](), ['AWSCURRENT']);
   fake.addSecretVersion(TOKEN, SECRETS[kind](), ['AWSPENDING']);
   fake.install();
+  const environment = computeEnvironment('ce-queue');
+  if (queue.platform === 'FARGATE' && environment.computeResources)
+    environment.computeResources.type = 'FARGATE';
+  batchMock.on(DescribeJobQueuesCommand).resolves({
+    jobQueues: [
+      {
+        jobQueueName: QUEUE,
+        jobQueueArn: `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`,
+        state: 'ENABLED',
+        status: 'VALID',
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
+      },
+    ],
+  });
+  batchMock
+    .on(DescribeComputeEnvironmentsCommand, {
+      computeEnvironments: [environment.computeEnvironmentArn ?? ''],
+    })
+    .resolves({ computeEnvironments: [environment] });
+  for (const registry of [basicRegistry, bearerRegistry, wrongRegistry]) {
+    const name = registryCredentialSecretName(DEFAULT_REGISTRY_SECRET_PREFIX, registry.host);
+    if (queue.credentialSecrets === 'missing') {
+      secretsMock.on(DescribeSecretCommand, { SecretId: name }).rejects(
+        new ResourceNotFoundException({
+          $metadata: {},
+          message: "Secrets Manager can't find the specified secret.",
+        }),
+      );
+    } else {
+      secretsMock
+        .on(DescribeSecretCommand, { SecretId: name })
+        .resolves({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-Ab12Cd`, Name: name });
+    }
+  }
   batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
   batchMock.on(RegisterJobDefinitionCommand).callsFake((input) => ({
     jobDefinitionName: input.jobDefinitionName,
@@ -273,11 +348,22 @@ describe('the canary detector', () => {
   });
 });
 
+/**
+ * As prepare, with an older AWSCURRENT value: the pending `kind` is new, as in a real rotation (a
+ * pending value equal to AWSCURRENT's is Secrets Manager's configuration test).
+ */
+function prepareRotation(kind: SecretKind): void {
+  prepare(kind);
+  fake.addSecretVersion(CURRENT, JSON.stringify({ username: 'previous-bot', password: 'previous-pw-0' }), [
+    'AWSCURRENT',
+  ]);
+}
+
 describe('rotateSecret leaks nothing', () => {
   it.each(['createSecret', 'setSecret', 'testSecret', 'finishSecret'])(
     '%s with the right credentials (real Basic and Bearer logins)',
     async (step) => {
-      prepare('good');
+      prepareRotation('good');
       const before = tokens.requestCount();
 
       const captured = await capture(() => handlers.rotateSecret(rotationEvent(step), context));
@@ -302,7 +388,7 @@ describe('rotateSecret leaks nothing', () => {
     ['testSecret', 'unreachable', /unreachable/],
     ['finishSecret', 'unreachable', /unreachable/],
   ])('%s when the registry is %s', async (step, kind, message) => {
-    prepare(kind);
+    prepareRotation(kind);
 
     const captured = await capture(() => handlers.rotateSecret(rotationEvent(step), context));
 
@@ -313,7 +399,7 @@ describe('rotateSecret leaks nothing', () => {
   });
 
   it.each(MALFORMED)('createSecret and testSecret when the staged value is %s', async (kind) => {
-    prepare(kind);
+    prepareRotation(kind);
 
     const created = await capture(() => handlers.rotateSecret(rotationEvent('createSecret'), context));
     const tested = await capture(() => handlers.rotateSecret(rotationEvent('testSecret'), context));
@@ -349,7 +435,7 @@ describe('rotateSecret leaks nothing', () => {
     ],
     ['UpdateSecretVersionStage', secretsThrottled()],
   ])('finishSecret when AWS fails %s', async (call, error) => {
-    prepare('good');
+    prepareRotation('good');
     fake.inject(call, { kind: 'reject', error });
 
     const captured = await capture(() => handlers.rotateSecret(rotationEvent('finishSecret'), context));
@@ -419,9 +505,59 @@ describe('the HTTP API leaks nothing', () => {
     expectNoLeak(captured);
   });
 
+  it.each<[string, QueueSetup, () => string, number]>([
+    ['EC2', { platform: 'EC2', credentialSecrets: 'present' }, () => `${basicRegistry.host}/team/app:1`, 202],
+    [
+      'EC2',
+      { platform: 'EC2', credentialSecrets: 'missing' },
+      () => `${bearerRegistry.host}/team/app:1`,
+      202,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'present' },
+      () => `${basicRegistry.host}/team/app:1`,
+      202,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'present' },
+      () => `${bearerRegistry.host}/team/app:1`,
+      202,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'missing' },
+      () => `${basicRegistry.host}/team/app:1`,
+      503,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'present' },
+      () => `${bearerRegistry.host}/team/app:2`,
+      422,
+    ],
+  ])('POST /jobs on an %s queue with the credential secrets %j', async (_platform, queue, image, status) => {
+    prepare('good', queue);
+
+    const captured = await capture(() => handlers.submitJob(postJobs(image()), context));
+
+    expect(captured.result?.statusCode).toBe(status);
+    if (status === 202) {
+      const registered = batchMock.commandCalls(RegisterJobDefinitionCommand)[0]?.args[0].input;
+      expect(registered?.platformCapabilities).toEqual([queue.platform]);
+      expect(Boolean(registered?.containerProperties?.repositoryCredentials)).toBe(
+        queue.credentialSecrets === 'present',
+      );
+    }
+    expectNoLeak(captured);
+  });
+
   it.each<[SecretKind, () => string, number]>([
     ['refused', () => `${wrongRegistry.host}/team/app:1`, 502],
     ['unreachable', () => `${closedHost}/team/app:1`, 502],
+    // The Basic registry it redirects to challenges; the stored credentials never go there.
+    ['redirecting', () => `${redirectorHost}/team/app:1`, 422],
     ...MALFORMED.map((kind): [SecretKind, () => string, number] => [kind, () => 'ghcr.io/team/app:1', 502]),
   ])('POST /jobs when the secret is %s', async (kind, image, status) => {
     prepare(kind);

@@ -18,6 +18,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { parseRegistrySecret } from '../../lib/registry/secret';
 import { renderUserData, type UserDataInput } from '../../lib/rollout/user-data';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { freePort } from '../../scripts/servers/processes';
@@ -150,6 +151,9 @@ interface BootOptions {
   readonly path?: string;
   readonly withDnf?: boolean;
   readonly imdsUrl?: string;
+  /** Docker's daemon.json and dockerd's pid file; under the run's home by default, never /etc. */
+  readonly daemonConfig?: string;
+  readonly dockerPidFile?: string;
 }
 
 function newConfigFile(content?: string): string {
@@ -188,6 +192,8 @@ async function runBoot(input: UserDataInput, options: BootOptions = {}): Promise
     BRG_IMDS_ENDPOINT: options.imdsUrl ?? imds.url,
     BRG_ECS_CONFIG_FILE: configFile,
     BRG_SECRETS_MANAGER_ENDPOINT_URL: moto.endpoint,
+    BRG_DOCKER_DAEMON_CONFIG: options.daemonConfig ?? join(home, 'etc-docker', 'daemon.json'),
+    BRG_DOCKER_PID_FILE: options.dockerPidFile ?? join(home, 'no-dockerd.pid'),
   };
   // Asynchronous: the IMDS stand-in answers from this very process.
   const child = spawn(script, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -231,6 +237,20 @@ function authData(file: string): AuthData {
   ]);
   expect(lines.filter((line) => line.startsWith('ECS_ENGINE_AUTH_DATA='))).toHaveLength(1);
   return JSON.parse(values.get('ECS_ENGINE_AUTH_DATA') ?? '') as AuthData;
+}
+
+const VERSION_ATTRIBUTE = 'batch-registry-gateway.secret-version';
+
+/** The one ECS_INSTANCE_ATTRIBUTES line of ecs.config, parsed as the ECS agent does (a JSON object). */
+function instanceAttributes(file: string): Record<string, string> {
+  const lines = readEcsConfig(file).lines.filter((line) => line.startsWith('ECS_INSTANCE_ATTRIBUTES='));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]?.slice('ECS_INSTANCE_ATTRIBUTES='.length) ?? '') as Record<string, string>;
+}
+
+/** `count` custom attributes other than ours, as an ECS_INSTANCE_ATTRIBUTES line. */
+function otherAttributes(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`team.attribute-${i}`, `value ${i}`]));
 }
 
 function expectNoCredential(text: string): void {
@@ -308,6 +328,35 @@ describe('userdata/boot.sh', () => {
     expectNoCredential(run.output);
   });
 
+  it('writes a Google _json_key (multi-line key file) as the same credentials the gateway reads', async () => {
+    // cloud.google.com/artifact-registry/docs/docker/authentication#json-key
+    const keyFile = `${JSON.stringify(
+      {
+        type: 'service_account',
+        private_key: '-----BEGIN PRIVATE KEY-----\nLeak-Canary-json-key\n-----END PRIVATE KEY-----\n',
+        client_email: 'pusher@brg-test.iam.gserviceaccount.com',
+      },
+      null,
+      2,
+    )}\n`;
+    const secretString = JSON.stringify({
+      registries: [
+        { registry_url: 'us-docker.pkg.dev', username: '_json_key', password: keyFile },
+        { registry_url: registryA.url, ...alpha },
+      ],
+    });
+    const version = await createSecret(secretString);
+    const gateway = parseRegistrySecret(secretString);
+
+    const run = await runBoot(pinned(version));
+
+    expect(run.code).toBe(0);
+    const written = authData(run.configFile)['us-docker.pkg.dev'];
+    expect(written).toEqual({ username: '_json_key', password: keyFile, email: '' });
+    expect(gateway[0]).toMatchObject({ username: written?.username, password: written?.password });
+    expect(run.output).not.toContain('Leak-Canary');
+  });
+
   it.each([
     ['the seed form without registry_url', {}],
     ['docker.io', { registry_url: 'docker.io' }],
@@ -347,7 +396,7 @@ describe('userdata/boot.sh', () => {
       'ECS_IMAGE_CLEANUP_INTERVAL=60m',
       'ECS_ENGINE_AUTH_DATA_NOT_OURS=kept',
     ]);
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
   });
@@ -368,8 +417,105 @@ describe('userdata/boot.sh', () => {
     expect([once.code, twice.code, rotated.code]).toEqual([0, 0, 0]);
     expect(afterTwice.split('\n').filter((line) => line.startsWith('ECS_ENGINE_AUTH_'))).toHaveLength(2);
     expect(afterTwice.startsWith('ECS_CLUSTER=c1\n')).toBe(true);
-    expect(readEcsConfig(configFile).lines).toHaveLength(3);
+    expect(readEcsConfig(configFile).lines).toHaveLength(4);
     expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('records the pinned version as the ECS instance attribute, merged, one line after any number of runs', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const secondVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
+    const configFile = newConfigFile(
+      [
+        'ECS_CLUSTER=c1',
+        'ECS_INSTANCE_ATTRIBUTES={"stack": "blue", "batch-registry-gateway.secret-version": "old"}',
+        ' ECS_INSTANCE_ATTRIBUTES={"gpu":"none"}',
+        '',
+      ].join('\n'),
+    );
+
+    const runs = [
+      await runBoot(pinned(first), { configFile }),
+      await runBoot(pinned(first), { configFile }),
+      await runBoot(pinned({ arn: first.arn, versionId: secondVersionId }), { configFile }),
+    ];
+
+    expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
+    expect(instanceAttributes(configFile)).toEqual({
+      stack: 'blue',
+      gpu: 'none',
+      [VERSION_ATTRIBUTE]: secondVersionId,
+    });
+    expect(readEcsConfig(configFile).lines).toHaveLength(4);
+    expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);
+  });
+
+  it('records the version id it read when the user data names only the AWSCURRENT stage', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const currentVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
+
+    const run = await runBoot({ secretArn: first.arn, secretVersion: { versionStage: 'AWSCURRENT' } });
+
+    expect(run.code).toBe(0);
+    expect(instanceAttributes(run.configFile)).toEqual({ [VERSION_ATTRIBUTE]: currentVersionId });
+  });
+
+  it('fits the version attribute next to 9 others, or replaces its own among 10', async () => {
+    const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const nine = newConfigFile(`ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(9))}\n`);
+    const tenWithOurs = newConfigFile(
+      `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify({ ...otherAttributes(9), [VERSION_ATTRIBUTE]: 'old' })}\n`,
+    );
+
+    const runs = [
+      await runBoot(pinned(version), { configFile: nine }),
+      await runBoot(pinned(version), { configFile: tenWithOurs }),
+    ];
+
+    expect(runs.map((run) => run.code)).toEqual([0, 0]);
+    for (const file of [nine, tenWithOurs]) {
+      expect(instanceAttributes(file)).toEqual({
+        ...otherAttributes(9),
+        [VERSION_ATTRIBUTE]: version.versionId,
+      });
+    }
+  });
+
+  it.each([
+    [
+      'ten custom attributes already',
+      `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(10))}`,
+      'ECS allows at most 10 custom attributes',
+    ],
+    [
+      'attributes that are not JSON',
+      'ECS_INSTANCE_ATTRIBUTES={stack: blue}',
+      'is not a JSON object of strings',
+    ],
+    [
+      'attributes that are not strings',
+      'ECS_INSTANCE_ATTRIBUTES={"size": 3}',
+      'is not a JSON object of strings',
+    ],
+  ])('fails clearly and leaves ecs.config as it was with %s', async (_case, line, message) => {
+    const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const before = `ECS_CLUSTER=c1\n${line}\n`;
+    const configFile = newConfigFile(before);
+
+    const run = await runBoot(pinned(version), { configFile });
+
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(new RegExp(`registry-auth: error: .*${message}`));
+    expect(readFileSync(configFile, 'utf8')).toBe(before);
+    expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);
+    expectNoCredential(run.output);
   });
 
   it('reads the AWSCURRENT stage when the user data names no version id', async () => {
@@ -480,5 +626,114 @@ describe('userdata/boot.sh', () => {
     expect(run.output).toContain(
       'registry-auth: error: could not get an IMDSv2 token from the instance metadata service',
     );
+  });
+
+  describe('Docker insecure-registries (Docker pulls over plain HTTP only from 127.0.0.0/8 and the hosts daemon.json lists)', () => {
+    /** A stand-in dockerd: records every SIGHUP (dockerd's configuration reload) and keeps running. */
+    function startDockerd(): {
+      pidFile: string;
+      hangups: () => number;
+      alive: () => boolean;
+      stop: () => void;
+    } {
+      runCount += 1;
+      const dir = join(root, `dockerd-${runCount}`);
+      mkdirSync(dir);
+      const log = join(dir, 'hup.log');
+      writeFileSync(log, '');
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `process.on('SIGHUP', () => require('node:fs').appendFileSync(${JSON.stringify(log)}, 'HUP\\n')); setInterval(() => {}, 1000);`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const pidFile = join(dir, 'docker.pid');
+      writeFileSync(pidFile, `${child.pid}\n`);
+      return {
+        pidFile,
+        hangups: () =>
+          readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((line) => line === 'HUP').length,
+        alive: () => child.exitCode === null && child.signalCode === null,
+        stop: () => child.kill('SIGKILL'),
+      };
+    }
+
+    async function eventually(check: () => boolean): Promise<void> {
+      for (let i = 0; i < 50 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    it('merges exactly the http:// registries into daemon.json, keeps the rest, and has a running dockerd reload (SIGHUP, no restart), once over two runs', async () => {
+      const version = await createSecret(
+        JSON.stringify({
+          registries: [
+            { registry_url: registryA.url, ...alpha },
+            { registry_url: ' HTTP://Registry.Internal.Example:5000/v2/', ...beta },
+            { registry_url: 'https://secure.example.com', ...hub },
+            { registry_url: 'docker.io', username: 'hub-2', password: 'x' },
+          ],
+        }),
+      );
+      const daemonConfig = join(root, `etc-docker-${runCount}`, 'daemon.json');
+      mkdirSync(join(daemonConfig, '..'));
+      writeFileSync(
+        daemonConfig,
+        JSON.stringify({ 'log-driver': 'json-file', 'insecure-registries': ['10.0.0.5:5000'] }),
+      );
+      const dockerd = startDockerd();
+      try {
+        const first = await runBoot(pinned(version), { daemonConfig, dockerPidFile: dockerd.pidFile });
+        await eventually(() => dockerd.hangups() === 1);
+        const afterFirst = readFileSync(daemonConfig, 'utf8');
+        const second = await runBoot(pinned(version), { daemonConfig, dockerPidFile: dockerd.pidFile });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        expect([first.code, second.code]).toEqual([0, 0]);
+        expect(JSON.parse(afterFirst)).toEqual({
+          'log-driver': 'json-file',
+          'insecure-registries': ['10.0.0.5:5000', registryA.host, 'registry.internal.example:5000'],
+        });
+        expect(readFileSync(daemonConfig, 'utf8')).toBe(afterFirst);
+        expect(statSync(daemonConfig).mode & 0o777).toBe(0o644);
+        expect(dockerd.hangups()).toBe(1);
+        expect(dockerd.alive()).toBe(true);
+        expect(first.output).toContain('dockerd (');
+        expectNoCredential(first.output + second.output);
+      } finally {
+        dockerd.stop();
+      }
+    });
+
+    it('creates daemon.json when there is none, and leaves Docker alone without http:// registries', async () => {
+      const withHttp = await createSecret(JSON.stringify({ registry_url: registryB.url, ...beta }));
+      const httpsOnly = await createSecret(JSON.stringify({ registry_url: 'ghcr.io', ...beta }));
+      const created = join(root, `etc-docker-new-${runCount}`, 'daemon.json');
+      const untouched = join(root, `etc-docker-none-${runCount}`, 'daemon.json');
+
+      const runs = [
+        await runBoot(pinned(withHttp), { daemonConfig: created }),
+        await runBoot(pinned(httpsOnly), { daemonConfig: untouched }),
+      ];
+
+      expect(runs.map((run) => run.code)).toEqual([0, 0]);
+      expect(JSON.parse(readFileSync(created, 'utf8'))).toEqual({ 'insecure-registries': [registryB.host] });
+      expect(existsSync(untouched)).toBe(false);
+    });
+
+    it('fails with a clear message when daemon.json is not JSON, changing nothing in it', async () => {
+      const version = await createSecret(JSON.stringify({ registry_url: registryB.url, ...beta }));
+      const daemonConfig = join(root, `etc-docker-bad-${runCount}`, 'daemon.json');
+      mkdirSync(join(daemonConfig, '..'));
+      writeFileSync(daemonConfig, '{ "log-driver": ');
+
+      const run = await runBoot(pinned(version), { daemonConfig });
+
+      expect(run.code).toBe(1);
+      expect(run.output).toContain(`registry-auth: error: ${daemonConfig} is not JSON`);
+      expect(readFileSync(daemonConfig, 'utf8')).toBe('{ "log-driver": ');
+    });
   });
 });
