@@ -22,6 +22,8 @@ export interface Config {
   readonly imageCacheSeconds: number;
   /** Bound on each registry HTTP request. */
   readonly registryTimeoutMs: number;
+  /** One deadline for a whole manifest check of POST /jobs (requests, redirects, tokens). */
+  readonly registryDeadlineMs: number;
   /** The staging secret an operator puts new credentials into before a rotation (SPEC §6). */
   readonly stagingSecretArn: string | undefined;
   /** Per-registry credential secrets and `repositoryCredentials` (SPEC §11). */
@@ -148,6 +150,7 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     secretCacheSeconds: int('SECRET_CACHE_SECONDS', 60, 0, 3600),
     imageCacheSeconds: int('IMAGE_CACHE_SECONDS', 30, 0, 3600),
     registryTimeoutMs: int('REGISTRY_TIMEOUT_MS', 5000, 100, 60000),
+    registryDeadlineMs: int('REGISTRY_DEADLINE_MS', 6000, 100, 25000),
     stagingSecretArn: text('REGISTRY_STAGING_SECRET_ARN', false) || undefined,
     taskCredentials,
     instanceCredentials,

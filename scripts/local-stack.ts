@@ -10,7 +10,7 @@ import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secre
 import { versionDescriptionFor } from '../lib/rollout/launch-template';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
-import { enableRotation, provisionBatchFleet } from './servers/moto-fleet';
+import { createStagingSecret, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { provisionExecutionRole } from './servers/moto-task-credentials';
 import { waitFor } from './servers/processes';
 import { basicAuth, pushImage, type RegistryUser, startRegistry } from './servers/registry';
@@ -34,6 +34,8 @@ export interface LocalStack {
   readonly registryUrl: string;
   readonly registryHost: string;
   readonly secretArn: string;
+  /** Where `npm run local:rotate` stages the next credentials (SPEC §6). */
+  readonly stagingSecretArn: string;
   readonly launchTemplateId: string;
   readonly computeEnvironment: string;
   readonly jobQueue: string;
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
         BRG_HTTP_PORT: String(httpPort),
         BRG_LAMBDA_PORT: String(lambdaPort),
         REGISTRY_SECRET_ARN: stack.secretArn,
+        REGISTRY_STAGING_SECRET_ARN: stack.stagingSecretArn,
         LAUNCH_TEMPLATE_ID: stack.launchTemplateId,
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
@@ -154,6 +157,7 @@ async function provision(
   );
   if (!secret.ARN) throw new Error('moto returned no secret ARN');
   const versionId = await enableRotation(secrets, secret.ARN);
+  const stagingSecretArn = await createStagingSecret(secrets, `${NAME}-registry-credentials-staging`);
   const launchTemplate = await new EC2Client(client).send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: NAME,
@@ -187,6 +191,7 @@ async function provision(
     registryUrl,
     registryHost,
     secretArn: secret.ARN,
+    stagingSecretArn,
     launchTemplateId,
     computeEnvironment: fleet.computeEnvironmentArn,
     jobQueue: fleet.jobQueueArn,
@@ -236,7 +241,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
                      -d '{"image":"${image}","command":["echo","hello"]}'
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
-  Rotate:          npm run local:rotate     (stages new credentials, runs the four rotation steps)
+  Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
 }

@@ -21,6 +21,7 @@ export {
   type BackoffSettings,
   type ComputeEnvironmentResult,
   DEFAULT_BACKOFF,
+  type LaunchTemplateView,
   type LogSink,
   type RolloutDeps,
   RolloutError,
@@ -48,7 +49,7 @@ type FleetPlan =
  * 1. reads V (GetSecretValue by VersionId), validates it and, unless VERIFY_CREDENTIALS=false, logs
  *    in to every registry — a failure throws CredentialCheckError before anything changes;
  * 2. reuses the launch template version whose description names V, or creates it from the
- *    default version with the rendered user data and a ClientToken derived from V, then makes it
+ *    latest version with the rendered user data and a ClientToken derived from V, then makes it
  *    the default;
  * 3. updates every configured compute environment to that version, concurrently;
  * 4. deletes old versions beyond KEEP_LAUNCH_TEMPLATE_VERSIONS (failures are warnings);

@@ -57,6 +57,12 @@ export interface RolloutDeps {
   readonly remainingMs?: () => number;
 }
 
+/** What `supersededBy` may ask about the launch template, read when asked. */
+export interface LaunchTemplateView {
+  /** Whether a version of the launch template names this secret version (its description). */
+  hasVersionFor(secretVersionId: string): Promise<boolean>;
+}
+
 /** The secret version to roll out. `secretArn` is the full ARN (the user data names it). */
 export interface RolloutTarget {
   readonly secretArn: string;
@@ -66,9 +72,11 @@ export interface RolloutTarget {
    * not (say, a rotation made a newer version current while this run waited on a registry or on
    * an UPDATING compute environment). Asked right before the launch template's default version
    * moves and before a compute environment is updated after a wait, so a stale run never moves
-   * the fleet back to older credentials. Absent: V is always wanted.
+   * the fleet back to older credentials. The rollout passes a view of the launch template, so a
+   * caller can count a version that another rollout already published as superseding V (a
+   * rotation's pending version while finishSecret waits). Absent: V is always wanted.
    */
-  readonly supersededBy?: () => Promise<string | undefined>;
+  readonly supersededBy?: (launchTemplate?: LaunchTemplateView) => Promise<string | undefined>;
 }
 
 export interface ComputeEnvironmentResult {

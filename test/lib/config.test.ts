@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       secretCacheSeconds: 60,
       imageCacheSeconds: 30,
       registryTimeoutMs: 5000,
+      registryDeadlineMs: 6000,
       stagingSecretArn: undefined,
       taskCredentials: true,
       instanceCredentials: true,
@@ -156,6 +157,16 @@ describe('loadConfig', () => {
       'UPDATE_JOB_TIMEOUT_MINUTES must be an integer from 1 to 7200',
       'KEEP_LAUNCH_TEMPLATE_VERSIONS must be an integer from 1 to 10000',
     ]);
+  });
+
+  it('reads REGISTRY_DEADLINE_MS and refuses one past what API Gateway waits', () => {
+    // act
+    const read = loadConfig({ REGISTRY_SECRET_ARN: SECRET, REGISTRY_DEADLINE_MS: '2500' });
+    const tooLong = problemsOf({ REGISTRY_SECRET_ARN: SECRET, REGISTRY_DEADLINE_MS: '30000' });
+
+    // assert
+    expect(read.registryDeadlineMs).toBe(2500);
+    expect(tooLong).toEqual(['REGISTRY_DEADLINE_MS must be an integer from 100 to 25000']);
   });
 
   it('requires only what the function needs', () => {

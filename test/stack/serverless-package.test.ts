@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageStack } from '../../scripts/stack/validate';
 
 // The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
 
@@ -23,20 +23,9 @@ const out = mkdtempSync(join(tmpdir(), 'brg-package-'));
 let resources: Record<string, Resource>;
 let templateText: string;
 
-beforeAll(() => {
-  const result = spawnSync('npx', ['serverless', 'package', '--stage', 'test', '--package', out], {
-    cwd: root,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      BRG_ESBUILD_WORK_FOLDER: '.esbuild-test-package',
-    },
-    timeout: 240_000,
-  });
-  if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
+beforeAll(async () => {
+  // One packaging of the service at a time (osls shares .serverless/): see scripts/stack/validate.
+  await packageStack({}, out, root);
   templateText = readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
   resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
 }, 300_000);
@@ -98,8 +87,11 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
+    'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
+    'ssm:GetParameters',
   ],
   onSecretChanged: [
     ...LOGS,
@@ -108,6 +100,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
+    'ssm:GetParameters',
     'sqs:SendMessage',
   ],
   submitJob: [
@@ -148,6 +141,7 @@ const ENVIRONMENT = [
   'UPDATE_TERMINATE_JOBS',
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
+  'REGISTRY_STAGING_SECRET_ARN',
   'TASK_CREDENTIALS',
   'INSTANCE_CREDENTIALS',
   'REGISTRY_SECRET_PREFIX',
@@ -356,6 +350,8 @@ describe('serverless package', () => {
 
     expect(rule?.Properties.EventPattern).toEqual({
       source: ['aws.secretsmanager'],
+      account: [{ Ref: 'AWS::AccountId' }],
+      region: [{ Ref: 'AWS::Region' }],
       $or: [
         {
           'detail-type': ['AWS API Call via CloudTrail'],
@@ -413,5 +409,49 @@ describe('serverless package', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
     }
+  });
+
+  // Lambda keeps a minimum of unreserved concurrency: 100, or the whole limit where the account's
+  // limit is 100 or less (new accounts get 10 or 50), and refuses a reservation below it with
+  // "...decreases account's UnreservedConcurrentExecution below its minimum value of [N]"
+  // (Lambda developer guide, reserved concurrency; aws-samples/one-observability-demo issue 278).
+  it.each([10, 50, 1000])(
+    'deploys in an account whose Lambda concurrency limit is %i (Lambda refuses reservations below its unreserved minimum)',
+    (accountLimit) => {
+      const minimumUnreserved = Math.min(100, accountLimit);
+      const reserved = ofType('AWS::Lambda::Function').reduce(
+        (sum, [, fn]) => sum + Number(fn.Properties.ReservedConcurrentExecutions ?? 0),
+        0,
+      );
+
+      expect(accountLimit - reserved).toBeGreaterThanOrEqual(minimumUnreserved);
+      expect(reserved).toBe(0);
+    },
+  );
+
+  it('creates the staging secret empty, gives its ARN to rotateSecret only to read, and outputs it', () => {
+    const staging = resources.RegistryStagingSecret;
+    const rotateSecret = resources.RotateSecretLambdaFunction?.Properties.Environment as {
+      Variables: Record<string, Json>;
+    };
+    const readers = ofType('AWS::IAM::Role').filter(([name]) =>
+      resources[name]?.Properties.Policies
+        ? statementsOf(name).some(
+            (statement) =>
+              JSON.stringify(statement.Resource) === JSON.stringify({ Ref: 'RegistryStagingSecret' }),
+          )
+        : false,
+    );
+
+    expect(staging?.Condition).toBeUndefined();
+    expect(staging?.Properties.SecretString).toBeUndefined();
+    expect(rotateSecret.Variables.REGISTRY_STAGING_SECRET_ARN).toEqual({ Ref: 'RegistryStagingSecret' });
+    expect(readers.map(([name]) => name)).toEqual([roleOf('rotateSecret')]);
+    expect(statementsOf(roleOf('rotateSecret'))).toContainEqual(
+      expect.objectContaining({
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: 'RegistryStagingSecret' },
+      }),
+    );
   });
 });
