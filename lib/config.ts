@@ -2,7 +2,7 @@ import { ConfigError } from './errors';
 import { normaliseRegistryName, type RegistryName, RegistryNameError } from './registry/registry-name';
 
 /** What a function needs beyond the secret: the rollout settings, the gateway settings, or both. */
-export type ConfigNeed = 'rollout' | 'gateway';
+export type ConfigNeed = 'rollout' | 'gateway' | 'fleet';
 
 export interface Config {
   readonly registrySecretArn: string;
@@ -44,6 +44,10 @@ export interface Config {
   readonly eventBusName: string;
   /** Share identifier used on a fair-share queue when the caller gives none (SPEC §15). */
   readonly defaultShareIdentifier: string | undefined;
+  /** The deployment stage (`STAGE`, set by the stack): names the managed job definitions (SPEC §11) and is the `stage` dimension of the metrics (SPEC §12). */
+  readonly stage: string;
+  /** DynamoDB table where fleetReport records the convergence events it sent (SPEC §12). */
+  readonly convergenceTable: string | undefined;
 }
 
 /** Default name prefix of the per-registry credential secrets when none is configured. */
@@ -135,6 +139,8 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
   if (defaultShareIdentifier !== undefined && !/^[A-Za-z0-9]{1,255}$/.test(defaultShareIdentifier)) {
     problems.push('DEFAULT_SHARE_IDENTIFIER must be 1-255 letters and digits');
   }
+  const stage = text('STAGE', false) || 'dev';
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(stage)) problems.push('STAGE must be 1-32 letters, digits and hyphens');
   const config: Config = {
     registrySecretArn,
     launchTemplateId,
@@ -161,6 +167,8 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     adminPrincipals: list('ADMIN_PRINCIPALS', false),
     eventBusName: text('EVENT_BUS_NAME', false) || 'default',
     defaultShareIdentifier,
+    stage,
+    convergenceTable: text('CONVERGENCE_TABLE', needs.includes('fleet')) || undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { versionDescriptionFor } from '../lib/rollout/launch-template';
@@ -43,6 +44,8 @@ export interface LocalStack {
   readonly executionRoleArn: string;
   /** Name prefix of the per-registry credential secrets, as serverless.yml sets it for the local stage. */
   readonly registrySecretPrefix: string;
+  /** fleetReport's convergence table (SPEC §12). */
+  readonly convergenceTable: string;
   /** A second registry user, for a local rotation to switch to. */
   readonly nextUser: RegistryUser;
 }
@@ -101,7 +104,14 @@ async function main(): Promise<void> {
       lambdaPort,
     );
     mkdirSync(join(root, '.local'), { recursive: true });
-    writeFileSync(join(root, '.local', 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+    // BRG_LOCAL_STATE_FILE: a second stack (a test's) keeps its state apart from `npm start`'s.
+    writeFileSync(
+      process.env.BRG_LOCAL_STATE_FILE ?? join(root, '.local', 'stack.json'),
+      `${JSON.stringify(stack, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
 
     offline = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
       cwd: root,
@@ -117,6 +127,7 @@ async function main(): Promise<void> {
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
         EXECUTION_ROLE_ARN: stack.executionRoleArn,
+        CONVERGENCE_TABLE: stack.convergenceTable,
       },
     });
     offline.once('exit', (code) => {
@@ -181,6 +192,15 @@ async function provision(
     name: NAME,
     prefix: REGISTRY_SECRET_PREFIX,
   });
+  const convergenceTable = `${NAME}-convergence`;
+  await new DynamoDBClient(client).send(
+    new CreateTableCommand({
+      TableName: convergenceTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
   console.log(
     `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role`,
   );
@@ -197,6 +217,7 @@ async function provision(
     jobQueue: fleet.jobQueueArn,
     executionRoleArn,
     registrySecretPrefix: REGISTRY_SECRET_PREFIX,
+    convergenceTable,
     nextUser,
   };
 }
@@ -240,8 +261,10 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
   Submit a job:    curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' \\
                      -d '{"image":"${image}","command":["echo","hello"]}'
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
+  Its output:      curl -s ${stack.apiUrl}/jobs/<jobId>/logs
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
   Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
+  Status:          npx batch-registry-gateway status --local   (also check, plan: --help)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
 }

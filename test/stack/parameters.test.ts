@@ -67,6 +67,19 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
   TaskCredentials: { wrong: ['yes'], right: ['true', 'false'] },
   AssignPublicIp: { wrong: ['enabled', 'true'], right: ['ENABLED', 'DISABLED'] },
   InstanceCredentials: { wrong: ['off'], right: ['true', 'false'] },
+  FleetReportSchedule: {
+    wrong: ['every 15 minutes', 'rate(15 minute)', 'rate(1 minutes)'],
+    right: ['rate(15 minutes)', 'rate(1 hour)', 'cron(0/15 * * * ? *)'],
+  },
+  EventBusName: {
+    wrong: [`arn:aws:events:us-east-1:${ACCOUNT}:event-bus/ops`, 'ops bus', ''],
+    right: ['default', 'ops-events'],
+  },
+  AlarmTopicArn: {
+    wrong: ['ops-alarms', `arn:aws:sqs:us-east-1:${ACCOUNT}:ops-alarms`],
+    right: ['', `arn:aws:sns:eu-west-1:${ACCOUNT}:ops-alarms`],
+  },
+  StaleAlarmHours: { wrong: ['0', '169', 'a day'], right: ['1', '24', '168'] },
 };
 
 let template: Template;

@@ -242,6 +242,20 @@ function authData(file: string): AuthData {
   return JSON.parse(values.get('ECS_ENGINE_AUTH_DATA') ?? '') as AuthData;
 }
 
+const VERSION_ATTRIBUTE = 'batch-registry-gateway.secret-version';
+
+/** The one ECS_INSTANCE_ATTRIBUTES line of ecs.config, parsed as the ECS agent does (a JSON object). */
+function instanceAttributes(file: string): Record<string, string> {
+  const lines = readEcsConfig(file).lines.filter((line) => line.startsWith('ECS_INSTANCE_ATTRIBUTES='));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]?.slice('ECS_INSTANCE_ATTRIBUTES='.length) ?? '') as Record<string, string>;
+}
+
+/** `count` custom attributes other than ours, as an ECS_INSTANCE_ATTRIBUTES line. */
+function otherAttributes(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`team.attribute-${i}`, `value ${i}`]));
+}
+
 function expectNoCredential(text: string): void {
   for (const value of everyCredential) expect(text).not.toContain(value);
 }
@@ -390,7 +404,7 @@ describe('userdata/boot.sh', () => {
       'ECS_IMAGE_CLEANUP_INTERVAL=60m',
       'ECS_ENGINE_AUTH_DATA_NOT_OURS=kept',
     ]);
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
   });
@@ -411,8 +425,105 @@ describe('userdata/boot.sh', () => {
     expect([once.code, twice.code, rotated.code]).toEqual([0, 0, 0]);
     expect(afterTwice.split('\n').filter((line) => line.startsWith('ECS_ENGINE_AUTH_'))).toHaveLength(2);
     expect(afterTwice.startsWith('ECS_CLUSTER=c1\n')).toBe(true);
-    expect(readEcsConfig(configFile).lines).toHaveLength(3);
+    expect(readEcsConfig(configFile).lines).toHaveLength(4);
     expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('records the pinned version as the ECS instance attribute, merged, one line after any number of runs', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const secondVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
+    const configFile = newConfigFile(
+      [
+        'ECS_CLUSTER=c1',
+        'ECS_INSTANCE_ATTRIBUTES={"stack": "blue", "batch-registry-gateway.secret-version": "old"}',
+        ' ECS_INSTANCE_ATTRIBUTES={"gpu":"none"}',
+        '',
+      ].join('\n'),
+    );
+
+    const runs = [
+      await runBoot(pinned(first), { configFile }),
+      await runBoot(pinned(first), { configFile }),
+      await runBoot(pinned({ arn: first.arn, versionId: secondVersionId }), { configFile }),
+    ];
+
+    expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
+    expect(instanceAttributes(configFile)).toEqual({
+      stack: 'blue',
+      gpu: 'none',
+      [VERSION_ATTRIBUTE]: secondVersionId,
+    });
+    expect(readEcsConfig(configFile).lines).toHaveLength(4);
+    expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);
+  });
+
+  it('records the version id it read when the user data names only the AWSCURRENT stage', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const currentVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
+
+    const run = await runBoot({ secretArn: first.arn, secretVersion: { versionStage: 'AWSCURRENT' } });
+
+    expect(run.code).toBe(0);
+    expect(instanceAttributes(run.configFile)).toEqual({ [VERSION_ATTRIBUTE]: currentVersionId });
+  });
+
+  it('fits the version attribute next to 9 others, or replaces its own among 10', async () => {
+    const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const nine = newConfigFile(`ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(9))}\n`);
+    const tenWithOurs = newConfigFile(
+      `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify({ ...otherAttributes(9), [VERSION_ATTRIBUTE]: 'old' })}\n`,
+    );
+
+    const runs = [
+      await runBoot(pinned(version), { configFile: nine }),
+      await runBoot(pinned(version), { configFile: tenWithOurs }),
+    ];
+
+    expect(runs.map((run) => run.code)).toEqual([0, 0]);
+    for (const file of [nine, tenWithOurs]) {
+      expect(instanceAttributes(file)).toEqual({
+        ...otherAttributes(9),
+        [VERSION_ATTRIBUTE]: version.versionId,
+      });
+    }
+  });
+
+  it.each([
+    [
+      'ten custom attributes already',
+      `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(10))}`,
+      'ECS allows at most 10 custom attributes',
+    ],
+    [
+      'attributes that are not JSON',
+      'ECS_INSTANCE_ATTRIBUTES={stack: blue}',
+      'is not a JSON object of strings',
+    ],
+    [
+      'attributes that are not strings',
+      'ECS_INSTANCE_ATTRIBUTES={"size": 3}',
+      'is not a JSON object of strings',
+    ],
+  ])('fails clearly and leaves ecs.config as it was with %s', async (_case, line, message) => {
+    const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const before = `ECS_CLUSTER=c1\n${line}\n`;
+    const configFile = newConfigFile(before);
+
+    const run = await runBoot(pinned(version), { configFile });
+
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(new RegExp(`registry-auth: error: .*${message}`));
+    expect(readFileSync(configFile, 'utf8')).toBe(before);
+    expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);
+    expectNoCredential(run.output);
   });
 
   it('reads the AWSCURRENT stage when the user data names no version id', async () => {
