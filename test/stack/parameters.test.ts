@@ -63,6 +63,10 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
     right: ['rate(1 hour)', 'rate(15 minutes)', 'cron(0 * * * ? *)'],
   },
   LogRetentionInDays: { wrong: ['31', '0', 'forever'], right: ['30', '1096', '3653'] },
+  ComputeType: { wrong: ['ec2', 'EKS', ''], right: ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'] },
+  TaskCredentials: { wrong: ['yes'], right: ['true', 'false'] },
+  AssignPublicIp: { wrong: ['enabled', 'true'], right: ['ENABLED', 'DISABLED'] },
+  InstanceCredentials: { wrong: ['off'], right: ['true', 'false'] },
   FleetReportSchedule: {
     wrong: ['every 15 minutes', 'rate(15 minute)', 'rate(1 minutes)'],
     right: ['rate(15 minutes)', 'rate(1 hour)', 'cron(0/15 * * * ? *)'],

@@ -330,7 +330,7 @@ describe('serverless package', () => {
     });
   });
 
-  it('lets instances read only the registry secret beyond the ECS instance policy', () => {
+  it('lets instances read only the registry secret, only its AWSCURRENT and AWSPENDING versions, beyond the ECS instance policy', () => {
     const role = resources.InstanceRole;
 
     expect(role?.Properties.ManagedPolicyArns).toEqual([
@@ -341,6 +341,7 @@ describe('serverless package', () => {
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
         Resource: { 'Fn::If': ['CreateSecret', { Ref: 'RegistrySecret' }, { Ref: 'ExistingSecretArn' }] },
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPENDING'] } },
       },
       DECRYPT_THROUGH_SECRETS_MANAGER,
     ]);
