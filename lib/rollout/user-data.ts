@@ -63,7 +63,9 @@ export function renderUserData(input: UserDataInput): string {
     }
     versionStage = 'AWSCURRENT';
   }
-  let script = `${SHEBANG}${bootScript}`;
+  // Whole-line comments (shell, and jq inside the script) are for readers of the template; EC2's
+  // 16 KB limit, shared with the part AWS Batch adds, is for what the instance runs.
+  let script = `${SHEBANG}${bootScript.replace(/^[ \t]*#.*\n/gm, '')}`;
   script = substitute(script, '@@SECRET_ARN@@', input.secretArn);
   script = substitute(script, '@@SECRET_VERSION_ID@@', versionId);
   script = substitute(script, '@@SECRET_VERSION_STAGE@@', versionStage);
