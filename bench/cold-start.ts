@@ -13,7 +13,7 @@ export const COLD_RUNS = 21;
 export const MAX_ZIP_BYTES = 500_000;
 export const MAX_COLD_RATIO = 1.3;
 
-type SdkClient = 'batch' | 'ec2' | 'secretsManager';
+type SdkClient = 'batch' | 'ec2' | 'secretsManager' | 'logs';
 
 const SDK: Record<
   SdkClient,
@@ -25,6 +25,11 @@ const SDK: Record<
     module: '@aws-sdk/client-secrets-manager',
     className: 'SecretsManagerClient',
     label: 'Secrets Manager',
+  },
+  logs: {
+    module: '@aws-sdk/client-cloudwatch-logs',
+    className: 'CloudWatchLogsClient',
+    label: 'CloudWatch Logs',
   },
 };
 
@@ -39,6 +44,7 @@ const CLIENTS_OF: Record<string, readonly SdkClient[]> = {
   getJob: ['batch'],
   cancelJob: ['batch'],
   listRegistries: ['secretsManager'],
+  getJobLogs: ['batch', 'logs'],
 };
 
 /** What loadConfig needs at module scope, as dummy values; nothing is called at load. */
@@ -47,6 +53,7 @@ const LOAD_ENV: Record<string, string> = {
   LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
   COMPUTE_ENVIRONMENTS: 'bench-ce',
   JOB_QUEUE: 'bench-queue',
+  EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench-execution',
   AWS_REGION: 'us-east-1',
 };
 

@@ -34,6 +34,8 @@ export const GATEWAY_PASS_FLAG = '--gateway-pass';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench/registries-AbCdEf';
 const JOB_QUEUE = 'bench-private-registry-jobs';
+/** The Batch stand-in puts a queue whose name holds `fargate` on a Fargate compute environment. */
+const FARGATE_JOB_QUEUE = 'bench-fargate-jobs';
 
 export interface BenchRegistry {
   /** The counting proxy in front of the real registry: `127.0.0.1:port`, and its counter. */
@@ -135,6 +137,7 @@ async function runPass(
       AWS_ENDPOINT_URL_SECRETS_MANAGER: standIns.secrets.url,
       REGISTRY_SECRET_ARN: SECRET_ARN,
       JOB_QUEUE,
+      EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench-execution',
       POWERTOOLS_SERVICE_NAME: 'batch-registry-gateway',
       ...extraEnv,
     },
@@ -191,7 +194,10 @@ async function runPass(
   });
 }
 
-/** Section 2: two passes (manifest checks cached for 30 s, the default; and not cached). */
+/**
+ * Section 2: three passes (manifest checks cached for 30 s, the default; not cached; and the
+ * default on a Fargate queue with task credentials, SPEC §11).
+ */
 export async function gatewaySection(
   root: string,
   dir: string,
@@ -230,6 +236,8 @@ export async function gatewaySection(
     for (const [label, env, manifestProbe, block] of [
       ['IMAGE_CACHE_SECONDS=30 (default)', {}, false, BLOCK],
       ['IMAGE_CACHE_SECONDS=0', { IMAGE_CACHE_SECONDS: '0' }, true, UNCACHED_BLOCK],
+      // SPEC §11: a Fargate queue, task credentials (repositoryCredentials), defaults otherwise.
+      ['Fargate queue', { JOB_QUEUE: FARGATE_JOB_QUEUE }, false, BLOCK],
     ] as const) {
       progress(`POST /jobs pass ${label}: ${WARMUP} warm-up, then ${ROUNDS * block} handler and raw calls`);
       passes.push(
@@ -288,6 +296,7 @@ export async function gatewaySection(
     ];
   });
   const first = passes[0]?.calls.first;
+  const firstOnFargate = passes.find((pass) => pass.label === 'Fargate queue')?.calls.first;
   const markdown = [
     '### 2. `POST /jobs` warm path',
     '',
@@ -317,7 +326,8 @@ export async function gatewaySection(
     'to the default configuration.',
     '',
     `First request of a new container (cache cold): AWS ${describeCalls(first?.aws ?? new Map())};`,
-    `registry ${describeCalls(first?.registry ?? new Map())}.`,
+    `registry ${describeCalls(first?.registry ?? new Map())}. On a Fargate queue: AWS`,
+    `${describeCalls(firstOnFargate?.aws ?? new Map())} (the queue's platform is learned once per container).`,
   ].join('\n');
 
   const callTargets: TargetResult[] = passes.map((pass) => {

@@ -194,6 +194,10 @@ async function runOnce(size: number, registry: BenchRegistry, secretString: stri
         updateTerminateJobs: false,
         updateJobTimeoutMinutes: 30,
         keepLaunchTemplateVersions: 10,
+        // This bench measures the instance path; bench/task-credentials.ts the credential secrets.
+        taskCredentials: false,
+        instanceCredentials: true,
+        registrySecretPrefix: 'batch-registry-gateway/bench/registry/',
       },
       // The rollout's log lines are not part of this report.
       logger: { info: () => undefined, warn: () => undefined },

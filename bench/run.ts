@@ -5,12 +5,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { basicAuth, pushImage, startRegistry } from '../scripts/servers/registry';
+import { clientSection } from './client';
 import { coldStartSection } from './cold-start';
 import { fleetReportSection } from './fleet-report';
 import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
 import { metOrNot, progress, type TargetResult, table } from './report';
 import { rolloutSection } from './rollout';
 import { startCountingProxy } from './stand-ins';
+import { taskCredentialsSection } from './task-credentials';
 
 async function main(): Promise<void> {
   // Bundled to .local/run.js by scripts/run-ts.sh, which runs it from the repository root.
@@ -39,6 +41,12 @@ async function main(): Promise<void> {
     const rollout = await rolloutSection(benchRegistry);
     sections.push(rollout.markdown);
     targets.push(...rollout.targets);
+    const taskCredentials = await taskCredentialsSection();
+    sections.push(taskCredentials.markdown);
+    targets.push(...taskCredentials.targets);
+    const client = await clientSection();
+    sections.push(client.markdown);
+    targets.push(...client.targets);
     const fleet = await fleetReportSection();
     sections.push(fleet.markdown);
     targets.push(...fleet.targets);

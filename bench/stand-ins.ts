@@ -106,8 +106,10 @@ interface StoredDefinition {
 
 /**
  * AWS Batch (REST-JSON): SubmitJob, DescribeJobDefinitions and RegisterJobDefinition, with job
- * definitions kept across calls (so a second container finds the ACTIVE one the first registered).
- * Anything else answers ClientException.
+ * definitions kept across calls (so a second container finds the ACTIVE one the first registered);
+ * DescribeJobQueues (each queue on one compute environment `<queue>-ce`) and
+ * DescribeComputeEnvironments (Fargate when the name holds `fargate`, else EC2), by which the
+ * gateway learns its queue's platform. Anything else answers ClientException.
  */
 export async function startBatchStandIn(latencyMs: number): Promise<StandIn> {
   const calls = new CallCounter();
@@ -136,6 +138,37 @@ export async function startBatchStandIn(latencyMs: number): Promise<StandIn> {
           (input.status === undefined || definition.status === input.status),
       );
       sendJson(response, 200, { jobDefinitions: matching }, json);
+    } else if (request.method === 'POST' && path === '/v1/describejobqueues') {
+      const names = Array.isArray(input.jobQueues) ? input.jobQueues.map(String) : [];
+      const jobQueues = names.map((name) => ({
+        jobQueueName: name,
+        jobQueueArn: `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${name}`,
+        state: 'ENABLED',
+        status: 'VALID',
+        priority: 1,
+        computeEnvironmentOrder: [
+          {
+            order: 1,
+            computeEnvironment: `arn:aws:batch:${REGION}:${ACCOUNT}:compute-environment/${name}-ce`,
+          },
+        ],
+      }));
+      sendJson(response, 200, { jobQueues }, json);
+    } else if (request.method === 'POST' && path === '/v1/describecomputeenvironments') {
+      const arns = Array.isArray(input.computeEnvironments) ? input.computeEnvironments.map(String) : [];
+      const computeEnvironments = arns.map((arn) => ({
+        computeEnvironmentName: arn.split('/').pop(),
+        computeEnvironmentArn: arn,
+        type: 'MANAGED',
+        state: 'ENABLED',
+        status: 'VALID',
+        computeResources: {
+          type: arn.includes('fargate') ? 'FARGATE' : 'EC2',
+          maxvCpus: 256,
+          subnets: ['subnet-0a1b2c3d'],
+        },
+      }));
+      sendJson(response, 200, { computeEnvironments }, json);
     } else if (request.method === 'POST' && path === '/v1/registerjobdefinition') {
       const name = String(input.jobDefinitionName);
       const revision = definitions.filter((definition) => definition.jobDefinitionName === name).length + 1;
@@ -158,7 +191,10 @@ export async function startBatchStandIn(latencyMs: number): Promise<StandIn> {
   return { url, host, calls, lastRequest: () => lastSubmitJob, stop: () => close(server) };
 }
 
-/** Secrets Manager (JSON 1.1): GetSecretValue answers AWSCURRENT with `secretString`. */
+/**
+ * Secrets Manager (JSON 1.1): GetSecretValue answers AWSCURRENT with `secretString`; DescribeSecret
+ * answers any name as an existing secret (the registry credential secrets of SPEC §11).
+ */
 export async function startSecretsManagerStandIn(
   latencyMs: number,
   secret: {
@@ -170,7 +206,7 @@ export async function startSecretsManagerStandIn(
 ): Promise<StandIn> {
   const calls = new CallCounter();
   const json = 'application/x-amz-json-1.1';
-  const { server, url, host } = await listen(async (request, _body, response) => {
+  const { server, url, host } = await listen(async (request, body, response) => {
     const target = String(request.headers['x-amz-target'] ?? '');
     calls.add(target);
     await delay(latencyMs);
@@ -186,6 +222,14 @@ export async function startSecretsManagerStandIn(
           VersionStages: ['AWSCURRENT'],
           CreatedDate: 1741947302.417,
         },
+        json,
+      );
+    } else if (request.method === 'POST' && target === 'secretsmanager.DescribeSecret') {
+      const name = String(parseBody(body).SecretId ?? '');
+      sendJson(
+        response,
+        200,
+        { ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:${name}-AbCdEf`, Name: name },
         json,
       );
     } else {

@@ -1,9 +1,12 @@
 import { batch, secretsManager } from '../lib/aws-clients';
 import { loadConfig } from '../lib/config';
 import { httpHandler, json, readJsonBody } from '../lib/http';
+import { CredentialSecretArns } from '../lib/jobs/credential-secrets';
+import { DefinitionPlanner, definitionSettings } from '../lib/jobs/definition-plan';
 import { callerArn } from '../lib/jobs/http';
 import { ImageAccess } from '../lib/jobs/image-access';
 import { JobDefinitions } from '../lib/jobs/job-definitions';
+import { QueueInfoCache } from '../lib/jobs/queue';
 import { JobSubmitter } from '../lib/jobs/submit';
 import { countSubmission, createMetrics } from '../lib/metrics';
 import { RegistryClient } from '../lib/registry/client';
@@ -11,7 +14,10 @@ import { CurrentSecretCache } from '../lib/registry/secret-store';
 
 const config = loadConfig(process.env, ['gateway']);
 
-/** Lives as long as the container: the secret, manifest checks and job definitions stay cached. */
+/**
+ * Lives as long as the container: the secret, manifest checks, job definitions, the queue's
+ * platform and credential secret lookups stay cached.
+ */
 export const submitter = new JobSubmitter({
   batch,
   jobQueue: config.jobQueue,
@@ -20,7 +26,15 @@ export const submitter = new JobSubmitter({
     new RegistryClient({ timeoutMs: config.registryTimeoutMs }),
     config,
   ),
-  jobDefinitions: new JobDefinitions(batch, { jobRoleArn: config.jobRoleArn }),
+  jobDefinitions: new JobDefinitions(batch),
+  queue: new QueueInfoCache(batch, config.jobQueue),
+  planner: new DefinitionPlanner(
+    new CredentialSecretArns(secretsManager, {
+      prefix: config.registrySecretPrefix,
+      ttlSeconds: config.secretCacheSeconds,
+    }),
+    definitionSettings(config),
+  ),
 });
 
 const metrics = createMetrics(config.stage);

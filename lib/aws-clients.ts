@@ -1,4 +1,5 @@
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ECSClient } from '@aws-sdk/client-ecs';
@@ -13,6 +14,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 export const batch = /* @__PURE__ */ new BatchClient({});
 export const ec2 = /* @__PURE__ */ new EC2Client({});
 export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});
+export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});
 export const ecs = /* @__PURE__ */ new ECSClient({});
 export const dynamodb = /* @__PURE__ */ new DynamoDBClient({});
 export const eventBridge = /* @__PURE__ */ new EventBridgeClient({});

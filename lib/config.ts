@@ -44,7 +44,7 @@ export interface Config {
   readonly eventBusName: string;
   /** Share identifier used on a fair-share queue when the caller gives none (SPEC §15). */
   readonly defaultShareIdentifier: string | undefined;
-  /** The deployment stage (`STAGE`): the `stage` dimension of the metrics (SPEC §12). */
+  /** The deployment stage (`STAGE`, set by the stack): names the managed job definitions (SPEC §11) and is the `stage` dimension of the metrics (SPEC §12). */
   readonly stage: string;
   /** DynamoDB table where fleetReport records the convergence events it sent (SPEC §12). */
   readonly convergenceTable: string | undefined;
@@ -57,8 +57,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates every variable of SPEC §5 once. Throws one ConfigError naming every
- * problem. `needs` says which variables are required: rollout needs LAUNCH_TEMPLATE_ID and
- * COMPUTE_ENVIRONMENTS, the gateway needs JOB_QUEUE.
+ * problem. `needs` says which variables are required: rollout needs LAUNCH_TEMPLATE_ID unless
+ * TASK_CREDENTIALS=true (an all-Fargate or hardened stack has no instances to configure, SPEC
+ * §11), the gateway needs JOB_QUEUE. INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true.
  */
 export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config {
   const problems: string[] = [];
@@ -96,7 +97,17 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
   const rollout = needs.includes('rollout');
   const gateway = needs.includes('gateway');
   const registrySecretArn = text('REGISTRY_SECRET_ARN', true);
-  const launchTemplateId = text('LAUNCH_TEMPLATE_ID', rollout);
+  const taskCredentials = bool('TASK_CREDENTIALS', true);
+  const instanceCredentials = bool('INSTANCE_CREDENTIALS', true);
+  const launchTemplateId = text('LAUNCH_TEMPLATE_ID', false);
+  if (rollout && launchTemplateId === '' && !taskCredentials) {
+    problems.push('LAUNCH_TEMPLATE_ID is required unless TASK_CREDENTIALS=true');
+  }
+  if (!instanceCredentials && !taskCredentials) {
+    problems.push(
+      'INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true, or no job could reach a private registry',
+    );
+  }
   const computeEnvironments = list('COMPUTE_ENVIRONMENTS', false);
   const jobQueue = text('JOB_QUEUE', gateway);
   const jobRoleArn = text('JOB_ROLE_ARN', false) || undefined;
@@ -128,6 +139,8 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
   if (defaultShareIdentifier !== undefined && !/^[A-Za-z0-9]{1,255}$/.test(defaultShareIdentifier)) {
     problems.push('DEFAULT_SHARE_IDENTIFIER must be 1-255 letters and digits');
   }
+  const stage = text('STAGE', false) || 'dev';
+  if (!/^[A-Za-z0-9-]{1,32}$/.test(stage)) problems.push('STAGE must be 1-32 letters, digits and hyphens');
   const config: Config = {
     registrySecretArn,
     launchTemplateId,
@@ -145,8 +158,8 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     registryTimeoutMs: int('REGISTRY_TIMEOUT_MS', 5000, 100, 60000),
     registryDeadlineMs: int('REGISTRY_DEADLINE_MS', 6000, 100, 25000),
     stagingSecretArn: text('REGISTRY_STAGING_SECRET_ARN', false) || undefined,
-    taskCredentials: bool('TASK_CREDENTIALS', true),
-    instanceCredentials: bool('INSTANCE_CREDENTIALS', true),
+    taskCredentials,
+    instanceCredentials,
     registrySecretPrefix,
     executionRoleArn,
     assignPublicIp: assignPublicIp === 'ENABLED' ? 'ENABLED' : 'DISABLED',
@@ -154,7 +167,7 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     adminPrincipals: list('ADMIN_PRINCIPALS', false),
     eventBusName: text('EVENT_BUS_NAME', false) || 'default',
     defaultShareIdentifier,
-    stage: text('STAGE', false) || 'dev',
+    stage,
     convergenceTable: text('CONVERGENCE_TABLE', needs.includes('fleet')) || undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);

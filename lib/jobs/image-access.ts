@@ -6,6 +6,10 @@ import type { ImageReference } from '../registry/reference';
 import type { RegistryName } from '../registry/registry-name';
 import { SecretFormatError } from '../registry/secret';
 import type { SecretVersion } from '../registry/secret-store';
+import { BoundedCache } from './bounded-cache';
+
+/** Manifest checks one container remembers: a new tag per request cannot grow memory without bound. */
+const MAX_VERIFIED_IMAGES = 1000;
 
 /** Where the current registry credentials come from (CurrentSecretCache in production). */
 export interface SecretSource {
@@ -73,7 +77,7 @@ export interface ImageRegistry {
  * credential is ever quoted.
  */
 export class ImageAccess {
-  private readonly verified = new Map<string, number>();
+  private readonly verified = new BoundedCache<string, number>(MAX_VERIFIED_IMAGES);
 
   constructor(
     private readonly secrets: SecretSource,

@@ -6,14 +6,8 @@ import {
 } from '@aws-sdk/client-batch';
 import { awsFailure, callAws } from '../aws-errors';
 import { logger } from '../logger';
-import { jobDefinitionName } from './names';
-import { GATEWAY_TAG_PREFIX } from './schema';
-
-/** Tag on every managed job definition. */
-export const MANAGED_TAG_KEY = `${GATEWAY_TAG_PREFIX}managed`;
-/** Resources of a managed job definition; submissions override them. */
-export const DEFAULT_VCPUS = 1;
-export const DEFAULT_MEMORY_MIB = 2048;
+import { BoundedCache } from './bounded-cache';
+import { isExactly, type ManagedDefinitionInput } from './definition-spec';
 
 export interface ManagedJobDefinition {
   readonly name: string;
@@ -21,37 +15,42 @@ export interface ManagedJobDefinition {
   readonly arn: string;
 }
 
-export interface JobDefinitionSettings {
-  readonly jobRoleArn: string | undefined;
-}
+/** Distinct definitions one container remembers; the least recently used is looked up again. */
+export const MAX_REMEMBERED_DEFINITIONS = 1000;
 
 /**
- * The managed job definitions of one container: one per normalised image, found by its
- * deterministic name (DescribeJobDefinitions, ACTIVE) and registered (RegisterJobDefinition) only
- * when no active revision has the same image and job role. Remembered, so the warm path makes no
- * call. Throws HttpError 429 when AWS throttles, 502 otherwise.
+ * The managed job definitions of one container. A definition is found by its deterministic name
+ * (DescribeJobDefinitions, ACTIVE, every page): the newest revision that is exactly what the
+ * gateway would register (isExactly) is reused, so a revision someone else planted under the
+ * name is never used; otherwise one is registered (RegisterJobDefinition). Remembered by name in a
+ * bounded cache, so the warm path makes no call; concurrent requests for one name share one
+ * lookup. Throws HttpError 429 when AWS throttles, 502 otherwise.
  */
 export class JobDefinitions {
-  private readonly known = new Map<string, ManagedJobDefinition>();
+  private readonly known = new BoundedCache<string, ManagedJobDefinition>(MAX_REMEMBERED_DEFINITIONS);
+  private readonly pending = new Map<string, Promise<ManagedJobDefinition>>();
 
-  constructor(
-    private readonly batch: BatchClient,
-    private readonly settings: JobDefinitionSettings,
-  ) {}
+  constructor(private readonly batch: BatchClient) {}
 
-  async forImage(normalisedImage: string): Promise<ManagedJobDefinition> {
-    const remembered = this.known.get(normalisedImage);
+  async ensure(input: ManagedDefinitionInput): Promise<ManagedJobDefinition> {
+    const name = input.jobDefinitionName;
+    const remembered = this.known.get(name);
     if (remembered) return remembered;
-    const name = jobDefinitionName(normalisedImage);
-    const definition =
-      (await this.findActive(name, normalisedImage)) ?? (await this.register(name, normalisedImage));
-    this.known.set(normalisedImage, definition);
-    return definition;
+    const inFlight = this.pending.get(name);
+    if (inFlight) return inFlight;
+    const lookup = this.findOrRegister(input)
+      .then((definition) => {
+        this.known.set(name, definition);
+        return definition;
+      })
+      .finally(() => this.pending.delete(name));
+    this.pending.set(name, lookup);
+    return lookup;
   }
 
-  /** Forgets the definition remembered for one image, so the next request looks it up again. */
-  forget(normalisedImage: string): void {
-    this.known.delete(normalisedImage);
+  /** Forgets the definition remembered under a name, so the next request looks it up again. */
+  forget(name: string): void {
+    this.known.delete(name);
   }
 
   /** Forgets every remembered definition (tests; a new container starts empty). */
@@ -59,7 +58,12 @@ export class JobDefinitions {
     this.known.clear();
   }
 
-  private async findActive(name: string, image: string): Promise<ManagedJobDefinition | undefined> {
+  private async findOrRegister(input: ManagedDefinitionInput): Promise<ManagedJobDefinition> {
+    return (await this.findExact(input)) ?? (await this.register(input));
+  }
+
+  private async findExact(input: ManagedDefinitionInput): Promise<ManagedJobDefinition | undefined> {
+    const name = input.jobDefinitionName;
     const matching: JobDefinition[] = [];
     let nextToken: string | undefined;
     do {
@@ -70,7 +74,7 @@ export class JobDefinitions {
           ),
         'AWS Batch failed to look up the job definition.',
       );
-      matching.push(...(page.jobDefinitions ?? []).filter((definition) => this.fits(definition, image)));
+      matching.push(...(page.jobDefinitions ?? []).filter((definition) => isExactly(definition, input)));
       nextToken = page.nextToken;
     } while (nextToken);
     const newest = matching.sort((a, b) => (b.revision ?? 0) - (a.revision ?? 0))[0];
@@ -79,55 +83,9 @@ export class JobDefinitions {
     return { name, arn: newest.jobDefinitionArn };
   }
 
-  /**
-   * Whether an active revision is one this gateway would register: same image and job role,
-   * tagged as managed, and nothing more (a revision someone else registered under the name with
-   * extra privileges, volumes, secrets, a command or another role is not reused).
-   */
-  private fits(definition: JobDefinition, image: string): boolean {
-    const container = definition.containerProperties;
-    const none = (list: readonly unknown[] | undefined) => list === undefined || list.length === 0;
-    return (
-      definition.status === 'ACTIVE' &&
-      definition.type === 'container' &&
-      definition.tags?.[MANAGED_TAG_KEY] === 'true' &&
-      container?.image === image &&
-      container.jobRoleArn === this.settings.jobRoleArn &&
-      container.executionRoleArn === undefined &&
-      !container.privileged &&
-      container.user === undefined &&
-      container.linuxParameters === undefined &&
-      none(container.command) &&
-      none(container.environment) &&
-      none(container.volumes) &&
-      none(container.mountPoints) &&
-      none(container.secrets) &&
-      none(container.ulimits) &&
-      definition.retryStrategy === undefined &&
-      definition.timeout === undefined &&
-      Object.keys(definition.parameters ?? {}).length === 0
-    );
-  }
-
-  private async register(name: string, image: string): Promise<ManagedJobDefinition> {
+  private async register(input: ManagedDefinitionInput): Promise<ManagedJobDefinition> {
     const registered = await callAws(
-      () =>
-        this.batch.send(
-          new RegisterJobDefinitionCommand({
-            jobDefinitionName: name,
-            type: 'container',
-            platformCapabilities: ['EC2'],
-            containerProperties: {
-              image,
-              resourceRequirements: [
-                { type: 'VCPU', value: String(DEFAULT_VCPUS) },
-                { type: 'MEMORY', value: String(DEFAULT_MEMORY_MIB) },
-              ],
-              ...(this.settings.jobRoleArn ? { jobRoleArn: this.settings.jobRoleArn } : {}),
-            },
-            tags: { [MANAGED_TAG_KEY]: 'true' },
-          }),
-        ),
+      () => this.batch.send(new RegisterJobDefinitionCommand(input)),
       'AWS Batch failed to register the job definition.',
     );
     if (!registered.jobDefinitionArn) {
@@ -136,7 +94,10 @@ export class JobDefinitions {
         'AWS Batch failed to register the job definition.',
       );
     }
-    logger.info('registered job definition', { jobDefinition: registered.jobDefinitionArn, image });
-    return { name, arn: registered.jobDefinitionArn };
+    logger.info('registered job definition', {
+      jobDefinition: registered.jobDefinitionArn,
+      image: input.containerProperties?.image,
+    });
+    return { name: input.jobDefinitionName, arn: registered.jobDefinitionArn };
   }
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ImageReference } from '../registry/reference';
 
 /** Prefix of every job definition the gateway manages. */
@@ -8,15 +7,16 @@ const MAX_NAME = 128;
 const HASH_LENGTH = 12;
 
 /**
- * The managed job definition's name for a normalised image: `brg-<readable part>-<12 hex of
- * sha256(image)>`, at most 128 characters of `[A-Za-z0-9_-]`. The readable part may be cut short;
- * the hash keeps names of different images apart.
+ * The managed job definition's name: `brg-<stage>-<readable image>-<first 12 hex of hash>`, at most
+ * 128 characters of `[A-Za-z0-9_-]` (`hash` is a hex digest of everything that makes the definition
+ * what it is). The readable part may be cut short; the hash keeps different definitions apart, and
+ * the stage keeps stages apart (the functions' IAM allows `brg-<stage>-*` only).
  */
-export function jobDefinitionName(normalisedImage: string): string {
-  const hash = createHash('sha256').update(normalisedImage).digest('hex').slice(0, HASH_LENGTH);
-  const room = MAX_NAME - JOB_DEFINITION_PREFIX.length - 1 - HASH_LENGTH;
-  const readable = sanitise(normalisedImage).slice(0, room).replace(/-+$/, '');
-  return `${JOB_DEFINITION_PREFIX}${readable}-${hash}`;
+export function jobDefinitionName(stage: string, image: string, hash: string): string {
+  const prefix = `${JOB_DEFINITION_PREFIX}${sanitise(stage)}-`;
+  const room = MAX_NAME - prefix.length - 1 - HASH_LENGTH;
+  const readable = sanitise(image).slice(0, Math.max(room, 0)).replace(/-+$/, '');
+  return `${prefix}${readable}-${hash.slice(0, HASH_LENGTH)}`;
 }
 
 /**

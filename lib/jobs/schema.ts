@@ -15,6 +15,9 @@ const ENVIRONMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // AWS tag characters: letters, numbers and spaces in UTF-8, and + - = . _ : / @
 const TAG_CHARACTERS = /^[\p{L}\p{Z}\p{N}+\-=._:/@]*$/u;
 const JOB_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+// Caller tag keys: ASCII only, so no look-alike (NBSP, a Cyrillic letter) can sit beside the
+// gateway's own `batch-registry-gateway:*` keys.
+const ASCII_TAG_KEY = /^[A-Za-z0-9 +\-=._:/@]*$/;
 
 const environmentName = z.string().check(
   z.regex(ENVIRONMENT_NAME, 'must match [A-Za-z_][A-Za-z0-9_]*'),
@@ -24,7 +27,8 @@ const environmentName = z.string().check(
 const tagKey = z.string().check(
   z.minLength(1, 'must not be empty'),
   z.maxLength(128, 'must be at most 128 characters'),
-  z.regex(TAG_CHARACTERS, 'may hold letters, numbers, spaces and + - = . _ : / @ only'),
+  z.regex(ASCII_TAG_KEY, 'may hold ASCII letters, digits, spaces and + - = . _ : / @ only'),
+  z.refine((key) => key === key.trim(), 'must not start or end with a space'),
   z.refine((key) => !key.toLowerCase().startsWith('aws:'), 'must not start with "aws:" (reserved by AWS)'),
   z.refine(
     (key) => !key.toLowerCase().startsWith(GATEWAY_TAG_PREFIX),

@@ -80,7 +80,11 @@ export class JobTracker {
     this.definitionImages.clear();
   }
 
-  private async find(jobId: string | undefined): Promise<JobDetail> {
+  /**
+   * Describes a job of the gateway's queue (DescribeJobs): the one 404 rule of every `/jobs/{jobId}`
+   * route. Throws HttpError 404, 429 or 502.
+   */
+  async find(jobId: string | undefined): Promise<JobDetail> {
     if (jobId === undefined || !JOB_ID.test(jobId)) {
       throw new HttpError(404, 'Not Found', 'No such job: an AWS Batch job id is a UUID.');
     }

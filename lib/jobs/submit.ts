@@ -9,9 +9,13 @@ import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
+import type { DefinitionPlanner } from './definition-plan';
+import { managedJobDefinition } from './definition-spec';
 import type { ImageAccess } from './image-access';
 import type { JobDefinitions } from './job-definitions';
 import { callerTagValue, defaultJobName } from './names';
+import type { QueueInfo } from './queue';
+import { resourceOverrides } from './resources';
 import { GATEWAY_TAG_PREFIX, parseSubmitJobRequest, type SubmitJobRequest } from './schema';
 
 /** Tag on every submitted job: the caller's IAM identity. */
@@ -22,6 +26,13 @@ const MAX_IMAGE_LENGTH = 255;
 
 /** AWS Batch's quota on a SubmitJob request's payload (service quotas: 30 KiB). */
 export const MAX_SUBMIT_JOB_PAYLOAD_BYTES = 30 * 1024;
+
+/**
+ * Stands in for the job definition's ARN while the payload is measured, before any definition is
+ * looked up or registered: no real ARN is longer (longest partition and region, a 128-character
+ * name, the largest revision).
+ */
+const LONGEST_DEFINITION_ARN = `arn:aws-us-gov:batch:ap-southeast-99:123456789012:job-definition/${'x'.repeat(128)}:2147483647`;
 
 /** The 202 answer of `POST /jobs`. */
 export interface SubmittedJob {
@@ -37,6 +48,9 @@ export interface JobSubmitterDeps {
   readonly batch: BatchClient;
   readonly imageAccess: ImageAccess;
   readonly jobDefinitions: JobDefinitions;
+  readonly planner: DefinitionPlanner;
+  /** The queue's platform and scheduling, learned once per container (QueueInfoCache). */
+  readonly queue: { get(): Promise<QueueInfo>; clear(): void };
   readonly jobQueue: string;
 }
 
@@ -51,24 +65,23 @@ export class JobSubmitter {
   async submit(body: unknown, callerArn: string | undefined): Promise<SubmittedJob> {
     const request = parseSubmitJobRequest(body);
     const image = parseImage(request.image);
-    await this.deps.imageAccess.check(image);
-    const definition = await this.deps.jobDefinitions.forImage(image.normalised);
-    const input = submitJobInput(request, image, definition.arn, this.deps.jobQueue, callerArn);
-    const payloadBytes = Buffer.byteLength(JSON.stringify(input));
-    if (payloadBytes > MAX_SUBMIT_JOB_PAYLOAD_BYTES) {
-      throw new HttpError(
-        400,
-        'Bad Request',
-        `The job's command, environment and tags make a ${payloadBytes}-byte SubmitJob request; AWS Batch accepts at most ${MAX_SUBMIT_JOB_PAYLOAD_BYTES} bytes.`,
-      );
-    }
+    const { platform } = await this.deps.queue.get();
+    const resources = resourceOverrides(platform, request);
+    // Measured before anything is registered, so an oversized request costs no definition.
+    checkPayload(
+      submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, callerArn),
+    );
+    const access = await this.deps.imageAccess.check(image);
+    const definitionInput = managedJobDefinition(await this.deps.planner.identity(image, access, platform));
+    const definition = await this.deps.jobDefinitions.ensure(definitionInput);
+    const input = submitJobInput(request, image, resources, definition.arn, this.deps.jobQueue, callerArn);
     const submitted = await callAws(
       () => this.deps.batch.send(new SubmitJobCommand(input)),
       'AWS Batch did not accept the job; the operator can find the cause in the logs.',
     ).catch((error: unknown) => {
       // A remembered definition may have been deregistered since: look it up again next time.
       if (error instanceof HttpError && error.statusCode === 502)
-        this.deps.jobDefinitions.forget(image.normalised);
+        this.deps.jobDefinitions.forget(definition.name);
       throw error;
     });
     if (!submitted.jobId) {
@@ -89,10 +102,23 @@ export class JobSubmitter {
     };
   }
 
-  /** Forgets cached manifest checks and job definitions. */
+  /** Forgets cached manifest checks, job definitions, the queue's platform and credential lookups. */
   clearCaches(): void {
     this.deps.imageAccess.clear();
     this.deps.jobDefinitions.clear();
+    this.deps.queue.clear();
+    this.deps.planner.clear();
+  }
+}
+
+function checkPayload(input: SubmitJobCommandInput): void {
+  const payloadBytes = Buffer.byteLength(JSON.stringify(input));
+  if (payloadBytes > MAX_SUBMIT_JOB_PAYLOAD_BYTES) {
+    throw new HttpError(
+      400,
+      'Bad Request',
+      `The job's command, environment and tags make a ${payloadBytes}-byte SubmitJob request; AWS Batch accepts at most ${MAX_SUBMIT_JOB_PAYLOAD_BYTES} bytes.`,
+    );
   }
 }
 
@@ -120,6 +146,7 @@ function parseImage(input: string): ImageReference {
 export function submitJobInput(
   request: SubmitJobRequest,
   image: ImageReference,
+  resourceRequirements: ResourceRequirement[],
   jobDefinitionArn: string,
   jobQueue: string,
   callerArn: string | undefined,
@@ -128,13 +155,6 @@ export function submitJobInput(
     name,
     value,
   }));
-  const resourceRequirements: ResourceRequirement[] = [];
-  if (request.vcpus !== undefined) resourceRequirements.push({ type: 'VCPU', value: String(request.vcpus) });
-  if (request.memory !== undefined)
-    resourceRequirements.push({ type: 'MEMORY', value: String(request.memory) });
-  if (request.gpus !== undefined && request.gpus > 0) {
-    resourceRequirements.push({ type: 'GPU', value: String(request.gpus) });
-  }
   const containerOverrides = {
     ...(request.command && request.command.length > 0 ? { command: request.command } : {}),
     ...(environment.length > 0 ? { environment } : {}),

@@ -3,6 +3,7 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Config } from '../config';
+import type { CredentialSecretResult } from '../task-credentials/sync';
 import type { ComputeEnvironmentOutcome } from './compute-environments';
 import type { CredentialVerifier } from './credentials';
 import type { UserDataInput } from './user-data';
@@ -16,6 +17,9 @@ export type RolloutSettings = Pick<
   | 'updateTerminateJobs'
   | 'updateJobTimeoutMinutes'
   | 'keepLaunchTemplateVersions'
+  | 'taskCredentials'
+  | 'instanceCredentials'
+  | 'registrySecretPrefix'
 >;
 
 /** Bounded exponential back-off while a compute environment is UPDATING. */
@@ -82,6 +86,7 @@ export interface ComputeEnvironmentResult {
 
 export interface RolloutSummary {
   readonly secretVersionId: string;
+  /** Empty, with version 0, when the rollout configures no instances (SPEC §11). */
   readonly launchTemplateId: string;
   readonly launchTemplateVersion: number;
   /** False when a version for this secret version already existed and was reused. */
@@ -90,6 +95,8 @@ export interface RolloutSummary {
   readonly prunedVersions: readonly number[];
   /** Set when V stopped being wanted mid-rollout: why. Nothing was moved after that point. */
   readonly superseded?: string;
+  /** The registry credential secrets (SPEC §11), when TASK_CREDENTIALS=true. */
+  readonly credentialSecrets?: readonly CredentialSecretResult[];
 }
 
 /** Whether a compute environment's outcome makes the rollout incomplete. */

@@ -124,6 +124,8 @@ async function rollOutTo(
       }
       case 'skip':
         return { kind: 'skipped', reason: action.reason };
+      case 'not-applicable':
+        return action;
       case 'refuse':
         return { kind: 'refused', reason: action.reason };
       case 'fail':

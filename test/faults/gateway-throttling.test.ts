@@ -1,18 +1,20 @@
 import {
+  DescribeComputeEnvironmentsCommand,
   DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
   DescribeJobsCommand,
   type JobDetail,
   RegisterJobDefinitionCommand,
   SubmitJobCommand,
   TerminateJobCommand,
 } from '@aws-sdk/client-batch';
-import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { DescribeSecretCommand, GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { RegistryClient } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
-import { SECRET_STRING } from '../lib/rollout/fakes';
+import { computeEnvironment, SECRET_STRING } from '../lib/rollout/fakes';
 import { batchMock, batchThrottled, SECRET_ARN, secretsMock, secretsThrottled } from './fake-aws';
 
 // Throttling on every AWS call the gateway makes: the caller gets 429 with Retry-After, never a
@@ -21,6 +23,9 @@ import { batchMock, batchThrottled, SECRET_ARN, secretsMock, secretsThrottled } 
 type Route = 'submitJob' | 'getJob' | 'cancelJob' | 'listRegistries';
 type GatewayCall =
   | 'GetSecretValue'
+  | 'DescribeSecret'
+  | 'DescribeJobQueues'
+  | 'DescribeComputeEnvironments'
   | 'DescribeJobDefinitions'
   | 'RegisterJobDefinition'
   | 'SubmitJob'
@@ -39,6 +44,7 @@ const ENV: Record<string, string> = {
   JOB_QUEUE: QUEUE,
   SECRET_CACHE_SECONDS: '0',
   IMAGE_CACHE_SECONDS: '0',
+  EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
 };
 
 type Handler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
@@ -99,8 +105,35 @@ beforeEach(() => {
   submitted = [];
   const gate = (call: GatewayCall) => {
     if (!throttled.has(call)) return;
-    throw call === 'GetSecretValue' ? secretsThrottled() : batchThrottled();
+    throw call === 'GetSecretValue' || call === 'DescribeSecret' ? secretsThrottled() : batchThrottled();
   };
+  secretsMock.on(DescribeSecretCommand).callsFake((input) => {
+    gate('DescribeSecret');
+    return {
+      ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-Ab12Cd`,
+      Name: input.SecretId,
+    };
+  });
+  const environment = computeEnvironment('ce-queue');
+  batchMock.on(DescribeJobQueuesCommand).callsFake(() => {
+    gate('DescribeJobQueues');
+    return {
+      jobQueues: [
+        {
+          jobQueueName: QUEUE,
+          jobQueueArn: QUEUE_ARN,
+          state: 'ENABLED',
+          status: 'VALID',
+          priority: 1,
+          computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
+        },
+      ],
+    };
+  });
+  batchMock.on(DescribeComputeEnvironmentsCommand).callsFake(() => {
+    gate('DescribeComputeEnvironments');
+    return { computeEnvironments: [environment] };
+  });
   secretsMock.on(GetSecretValueCommand).callsFake(() => {
     gate('GetSecretValue');
     return {
@@ -196,6 +229,9 @@ function expectThrottledAnswer(result: HttpResult): void {
 describe('gateway under AWS throttling', () => {
   it.each<[Route, GatewayCall, (() => void) | undefined]>([
     ['submitJob', 'GetSecretValue', undefined],
+    ['submitJob', 'DescribeJobQueues', undefined],
+    ['submitJob', 'DescribeComputeEnvironments', undefined],
+    ['submitJob', 'DescribeSecret', undefined],
     ['submitJob', 'DescribeJobDefinitions', undefined],
     ['submitJob', 'RegisterJobDefinition', undefined],
     ['submitJob', 'SubmitJob', undefined],
@@ -236,6 +272,9 @@ describe('gateway under AWS throttling', () => {
     async (route) => {
       for (const call of [
         'GetSecretValue',
+        'DescribeSecret',
+        'DescribeJobQueues',
+        'DescribeComputeEnvironments',
         'DescribeJobDefinitions',
         'RegisterJobDefinition',
         'SubmitJob',

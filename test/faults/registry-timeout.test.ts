@@ -8,6 +8,7 @@ import { CredentialCheckError } from '../../lib/rollout/credentials';
 import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 import { batchMock, ec2Mock, FakeAws, LT_ID, SECRET_ARN, secretsMock } from './fake-aws';
 
 // A registry that accepts the TCP connection and never answers, and one whose token service does
@@ -80,6 +81,7 @@ beforeAll(async () => {
     ALLOWED_REGISTRIES: `http://${slowHost}`,
     SECRET_CACHE_SECONDS: '0',
     IMAGE_CACHE_SECONDS: '0',
+    EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
   };
   restoreEnv = setEnv(env);
   ({ handler: submitJob } = await import('../../handlers/submit-job'));
@@ -114,6 +116,7 @@ beforeEach(() => {
   // New passwords: a pending value equal to AWSCURRENT's is Secrets Manager's configuration test.
   fake.addSecretVersion(TOKEN, secret.replaceAll('pw-timeout-', 'pw-rotated-'), ['AWSPENDING']);
   fake.install();
+  mockJobQueue(batchMock, 'private-registry-jobs');
   jest.spyOn(process.stdout, 'write').mockReturnValue(true);
   jest.spyOn(process.stderr, 'write').mockReturnValue(true);
 });

@@ -2,11 +2,14 @@ import {
   BatchClient,
   BatchServiceException,
   ClientException,
+  DescribeComputeEnvironmentsCommand,
   DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
   RegisterJobDefinitionCommand,
   SubmitJobCommand,
 } from '@aws-sdk/client-batch';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   SecretsManagerClient,
   SecretsManagerServiceException,
@@ -26,6 +29,11 @@ const PASSWORD = 'pw-Recognisable-7f3a9c';
 const HUB_PASSWORD = 'dckr_pat_Recognisable-1b2c';
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/job-submitter/pipeline-run-42';
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
+const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/brg-test-execution';
+const CREDENTIAL_PREFIX = 'brg/registry-credentials/';
+/** The ARN Secrets Manager gives a registry's credential secret (name + random suffix). */
+const CREDENTIAL_ARN = (encodedRegistry: string) =>
+  `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CREDENTIAL_PREFIX}${encodedRegistry}-Ab12Cd`;
 const DEFINITION_ARN = (name: string, revision: number) =>
   `arn:aws:batch:us-east-1:123456789012:job-definition/${name}:${revision}`;
 
@@ -36,6 +44,9 @@ const ENV: Record<string, string> = {
   ALLOWED_REGISTRIES: 'public.ecr.aws',
   IMAGE_CACHE_SECONDS: '30',
   SECRET_CACHE_SECONDS: '60',
+  STAGE: 'test',
+  EXECUTION_ROLE_ARN: EXECUTION_ROLE,
+  REGISTRY_SECRET_PREFIX: CREDENTIAL_PREFIX,
 };
 
 const batchMock = mockClient(BatchClient);
@@ -71,6 +82,37 @@ beforeEach(() => {
       ],
     }),
   });
+  secretsMock.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({
+    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-Ab12Cd`,
+    Name: input.SecretId,
+    VersionIdsToStages: { 'b2c3d4e5-6789-01bc-def0-EXAMPLE22222': ['AWSCURRENT'] },
+  }));
+  batchMock.on(DescribeJobQueuesCommand).resolves({
+    jobQueues: [
+      {
+        jobQueueName: QUEUE,
+        jobQueueArn: `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`,
+        state: 'ENABLED',
+        status: 'VALID',
+        priority: 1,
+        computeEnvironmentOrder: [
+          { order: 1, computeEnvironment: 'arn:aws:batch:us-east-1:123456789012:compute-environment/brg-ce' },
+        ],
+      },
+    ],
+  });
+  batchMock.on(DescribeComputeEnvironmentsCommand).resolves({
+    computeEnvironments: [
+      {
+        computeEnvironmentName: 'brg-ce',
+        computeEnvironmentArn: 'arn:aws:batch:us-east-1:123456789012:compute-environment/brg-ce',
+        type: 'MANAGED',
+        state: 'ENABLED',
+        status: 'VALID',
+        computeResources: { type: 'EC2', maxvCpus: 256, subnets: ['subnet-0a1b2c3d'] },
+      },
+    ],
+  });
   batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
   batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
     jobDefinitionName: input.jobDefinitionName,
@@ -100,6 +142,8 @@ function managedDefinition(name: string, revision: number, image: string) {
     parameters: {},
     containerProperties: {
       image,
+      executionRoleArn: EXECUTION_ROLE,
+      repositoryCredentials: { credentialsParameter: CREDENTIAL_ARN('registry.example.com') },
       command: [],
       volumes: [],
       environment: [],
@@ -115,6 +159,13 @@ function managedDefinition(name: string, revision: number, image: string) {
     platformCapabilities: ['EC2'],
     containerOrchestrationType: 'ECS',
   };
+}
+
+/** Neither a job definition was looked up or registered nor a job submitted. */
+function expectNoJobDefinitionOrJob(): void {
+  expect(batchMock).not.toHaveReceivedCommand(DescribeJobDefinitionsCommand);
+  expect(batchMock).not.toHaveReceivedCommand(RegisterJobDefinitionCommand);
+  expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
 }
 
 function postJobs(body: unknown): HttpEvent {
@@ -161,7 +212,7 @@ describe('POST /jobs handler', () => {
       const definitionName = String(
         batchMock.commandCalls(RegisterJobDefinitionCommand)[0]?.args[0].input.jobDefinitionName,
       );
-      expect(definitionName).toMatch(/^brg-registry-example-com-team-app-1-4-2-[0-9a-f]{12}$/);
+      expect(definitionName).toMatch(/^brg-test-registry-example-com-team-app-1-4-2-[0-9a-f]{12}$/);
       expect(body).toEqual({
         jobId: JOB_ID,
         jobName: 'app-1-4-2',
@@ -173,15 +224,18 @@ describe('POST /jobs handler', () => {
         jobDefinitionName: definitionName,
         status: 'ACTIVE',
       });
-      expect(batchMock).toHaveReceivedCommandWith(RegisterJobDefinitionCommand, {
+      expect(batchMock.commandCalls(RegisterJobDefinitionCommand)[0]?.args[0].input).toEqual({
         jobDefinitionName: definitionName,
         type: 'container',
+        platformCapabilities: ['EC2'],
         containerProperties: {
           image: 'registry.example.com/team/app:1.4.2',
           resourceRequirements: [
             { type: 'VCPU', value: '1' },
             { type: 'MEMORY', value: '2048' },
           ],
+          executionRoleArn: EXECUTION_ROLE,
+          repositoryCredentials: { credentialsParameter: CREDENTIAL_ARN('registry.example.com') },
         },
         tags: { 'batch-registry-gateway:managed': 'true' },
       });
@@ -282,9 +336,11 @@ describe('POST /jobs handler', () => {
       ['privileged', { containerProperties: { privileged: true } }],
       ['a host volume', { containerProperties: { volumes: [{ name: 'root', host: { sourcePath: '/' } }] } }],
       [
-        'an execution role',
+        'another execution role',
         { containerProperties: { executionRoleArn: 'arn:aws:iam::123456789012:role/x' } },
       ],
+      ['a log driver', { containerProperties: { logConfiguration: { logDriver: 'syslog' } } }],
+      ['no repositoryCredentials', { containerProperties: { repositoryCredentials: undefined } }],
       ['a command', { containerProperties: { command: ['sh', '-c', 'curl evil.example'] } }],
       ['no managed tag', { tags: {} }],
     ])(
@@ -342,7 +398,9 @@ describe('POST /jobs handler', () => {
       );
 
       expect([first.result.statusCode, second.result.statusCode]).toEqual([202, 202]);
-      expect(callsAfterFirst).toEqual({ batch: 3, secrets: 1, registry: 1 });
+      // The first: DescribeJobQueues, DescribeComputeEnvironments, DescribeJobDefinitions,
+      // RegisterJobDefinition, SubmitJob; GetSecretValue and DescribeSecret (the credential secret).
+      expect(callsAfterFirst).toEqual({ batch: 5, secrets: 2, registry: 1 });
       expect(batchMock.calls().length - callsAfterFirst.batch).toBe(1);
       expect(batchMock).toHaveReceivedCommandTimes(SubmitJobCommand, 2);
       expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 1);
@@ -484,7 +542,26 @@ describe('POST /jobs handler', () => {
         `tags.${'k'.repeat(129)}`,
         /128/,
       ],
-      ['tag key with a comma', { image: 'alpine', tags: { 'a,b': 'x' } }, 'tags.a,b', /letters, numbers/],
+      ['tag key with a comma', { image: 'alpine', tags: { 'a,b': 'x' } }, 'tags.a,b', /ASCII letters/],
+      [
+        'tag key with a leading space beside the gateway prefix',
+        { image: 'alpine', tags: { ' batch-registry-gateway:owner': 'x' } },
+        'tags. batch-registry-gateway:owner',
+        /must not start or end with a space/,
+      ],
+      [
+        'tag key with a leading NBSP',
+        { image: 'alpine', tags: { '\u00a0batch-registry-gateway:owner': 'x' } },
+        'tags.\u00a0batch-registry-gateway:owner',
+        /ASCII letters/,
+      ],
+      [
+        'tag key with a Cyrillic look-alike letter',
+        { image: 'alpine', tags: { 'batch-registry-g\u0430teway:owner': 'x' } },
+        'tags.batch-registry-g\u0430teway:owner',
+        /ASCII letters/,
+      ],
+      ['tag key with a trailing space', { image: 'alpine', tags: { 'team ': 'x' } }, 'tags.team ', /space/],
       [
         'tag value of 257 characters',
         { image: 'alpine', tags: { team: 'v'.repeat(257) } },
@@ -540,7 +617,7 @@ describe('POST /jobs handler', () => {
       const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
       const payload = {
         image: 'alpine',
-        vcpus: 0.25,
+        vcpus: 1,
         memory: 4,
         gpus: 0,
         timeoutSeconds: 60,
@@ -570,7 +647,7 @@ describe('POST /jobs handler', () => {
       expect(batchMock.calls()).toHaveLength(0);
     });
 
-    it('refuses a job whose SubmitJob request would exceed the 30 KiB Batch quota, without submitting it', async () => {
+    it('refuses a job whose SubmitJob request would exceed the 30 KiB Batch quota before registering anything', async () => {
       const half = 'x'.repeat(16 * 1024);
       const { result, body } = await invoke(
         postJobs({ image: 'alpine', command: ['run', half], environment: { DATA: half } }),
@@ -578,7 +655,9 @@ describe('POST /jobs handler', () => {
 
       expectProblem(result, 400);
       expect(body.detail).toMatch(/make a \d+-byte SubmitJob request; AWS Batch accepts at most 30720 bytes/);
-      expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
+      // Measured before any job definition is looked up or registered, and before the registry call.
+      expectNoJobDefinitionOrJob();
+      expect(manifestExists).not.toHaveBeenCalled();
     });
   });
 
@@ -589,7 +668,7 @@ describe('POST /jobs handler', () => {
       expectProblem(result, 403);
       expect(body.detail).toContain('quay.io');
       expect(manifestExists).not.toHaveBeenCalled();
-      expect(batchMock.calls()).toHaveLength(0);
+      expectNoJobDefinitionOrJob();
     });
   });
 
@@ -610,7 +689,7 @@ describe('POST /jobs handler', () => {
 
       expectProblem(result, 422);
       expect(body.detail).toContain('registry.example.com/team/app:missing');
-      expect(batchMock.calls()).toHaveLength(0);
+      expectNoJobDefinitionOrJob();
     });
 
     it('refuses an image that a registry without stored credentials will not show', async () => {
@@ -695,7 +774,7 @@ describe('POST /jobs handler', () => {
       expect(body.detail).toMatch(detail);
       expect(body.detail).toContain('registry.example.com');
       expect(result.body).not.toContain('bot');
-      expect(batchMock.calls()).toHaveLength(0);
+      expectNoJobDefinitionOrJob();
     });
 
     it('reads the secret afresh after a registry refused the stored credentials (they may have been rotated)', async () => {

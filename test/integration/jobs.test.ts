@@ -13,12 +13,14 @@ import type { HttpEvent, HttpResult } from '../../lib/http';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { provisionBatchFleet } from '../../scripts/servers/moto-fleet';
 import { basicAuth, pushImage, type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
+import { checkedAgainstApi } from '../helpers/api-contract';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 type SubmitModule = typeof import('../../handlers/submit-job');
 type GetModule = typeof import('../../handlers/get-job');
 type CancelModule = typeof import('../../handlers/cancel-job');
+type LogsModule = typeof import('../../handlers/get-job-logs');
 type AwsClients = typeof import('../../lib/aws-clients');
 
 const QUEUE = 'brg-it';
@@ -35,6 +37,7 @@ let batch: BatchClient;
 let submitJob: SubmitModule;
 let getJob: GetModule;
 let cancelJob: CancelModule;
+let getJobLogs: LogsModule;
 let clients: AwsClients;
 /** One restore per `setEnv` in beforeAll; run last first, so every variable ends as it was before. */
 const restoreEnv: Array<() => void> = [];
@@ -71,18 +74,28 @@ beforeAll(async () => {
       VERIFY_IMAGES: 'true',
       SECRET_CACHE_SECONDS: '60',
       IMAGE_CACHE_SECONDS: '30',
+      // No credential secret exists here: EC2 jobs use the instance credentials (task-credentials.test.ts covers them).
+      EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-it-execution',
     }),
   );
   clients = await import('../../lib/aws-clients');
-  submitJob = await import('../../handlers/submit-job');
-  getJob = await import('../../handlers/get-job');
-  cancelJob = await import('../../handlers/cancel-job');
+  // Every response the handlers give here is checked against openapi.json.
+  submitJob = withApiCheck(await import('../../handlers/submit-job'));
+  getJob = withApiCheck(await import('../../handlers/get-job'));
+  cancelJob = withApiCheck(await import('../../handlers/cancel-job'));
+  getJobLogs = withApiCheck(await import('../../handlers/get-job-logs'));
 }, 60000);
 
 afterAll(async () => {
   for (const restore of restoreEnv.reverse()) restore();
   await Promise.all([moto?.stop(), registry?.stop(), rejecting?.stop()]);
 });
+
+function withApiCheck<M extends { handler: (event: HttpEvent, context: Context) => Promise<HttpResult> }>(
+  module: M,
+): M {
+  return { ...module, handler: checkedAgainstApi(module.handler) };
+}
 
 function postJobs(body: unknown): HttpEvent {
   const event = loadFixture<HttpEvent>('http/post-jobs.json');
@@ -212,7 +225,7 @@ describe('job gateway against moto and a real registry', () => {
     );
     const definition = definitions.jobDefinitions?.[0];
     expect(definition?.containerProperties?.image).toBe(image);
-    expect(definition?.jobDefinitionName).toMatch(/^brg-127-0-0-1-\d+-team-app-v1-[0-9a-f]{12}$/);
+    expect(definition?.jobDefinitionName).toMatch(/^brg-dev-127-0-0-1-\d+-team-app-v1-[0-9a-f]{12}$/);
     expect(JSON.stringify(definition)).not.toContain(good.password);
   });
 
@@ -243,8 +256,13 @@ describe('job gateway against moto and a real registry', () => {
       const coldRequests = counted.registryRequests();
 
       expect(cold.statusCode).toBe(202);
+      // A new container learns its queue's platform once (SPEC §11), then looks the registry's
+      // credential secret up (none here: instance credentials).
       expect(coldCalls).toEqual([
+        'DescribeJobQueuesCommand',
+        'DescribeComputeEnvironmentsCommand',
         'GetSecretValueCommand',
+        'DescribeSecretCommand',
         'DescribeJobDefinitionsCommand',
         'RegisterJobDefinitionCommand',
         'SubmitJobCommand',
@@ -289,11 +307,13 @@ describe('job gateway against moto and a real registry', () => {
     const jobId = await waitForJobNamed('round-trip');
 
     const read = await getJob.handler(withJobId('http/get-job.json', jobId), context);
+    const logsBeforeStart = await getJobLogs.handler(withJobId('http/get-job-logs.json', jobId), context);
     const cancelled = await cancelJob.handler(withJobId('http/delete-job.json', jobId), context);
     const submitted = await submission;
     await motoTransition('unset-transition');
     const stopped = await waitUntilFinished(jobId);
     const cancelledAgain = await cancelJob.handler(withJobId('http/delete-job.json', jobId), context);
+    const logsAfterStop = await getJobLogs.handler(withJobId('http/get-job-logs.json', jobId), context);
     const missing = await getJob.handler(
       withJobId('http/get-job.json', '00000000-0000-4000-8000-000000000000'),
       context,
@@ -303,10 +323,15 @@ describe('job gateway against moto and a real registry', () => {
     expect(read.statusCode).toBe(200);
     expect(parse(read)).toMatchObject({ jobId, jobName: 'round-trip', image, status: 'SUBMITTED' });
     expect(String(parse(read).createdAt)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    // not started yet: no stream, no events, and a token to come back with
+    expect(logsBeforeStart.statusCode).toBe(200);
+    expect(parse(logsBeforeStart)).toEqual({ events: [], nextToken: expect.any(String) });
     expect(cancelled.statusCode).toBe(202);
     expect(parse(cancelled)).toEqual({ jobId, status: 'SUBMITTED' });
     expect(stopped.statusReason).toBe(`Cancelled through batch-registry-gateway by ${CALLER}`);
     expect(cancelledAgain.statusCode).toBe(409);
+    // finished, and moto gives jobs no log stream (no Docker): nothing more will come
+    expect(parse(logsAfterStop)).toEqual({ events: [] });
     expect(missing.statusCode).toBe(404);
   });
 
@@ -334,7 +359,8 @@ describe('job gateway against moto and a real registry', () => {
       withJobId('http/delete-job.json', foreign.jobId ?? ''),
       context,
     );
+    const logs = await getJobLogs.handler(withJobId('http/get-job-logs.json', foreign.jobId ?? ''), context);
 
-    expect([read.statusCode, cancelled.statusCode]).toEqual([404, 404]);
+    expect([read.statusCode, cancelled.statusCode, logs.statusCode]).toEqual([404, 404, 404]);
   });
 });

@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import {
   ClientException,
+  DescribeComputeEnvironmentsCommand,
   DescribeJobDefinitionsCommand,
+  DescribeJobQueuesCommand,
   DescribeJobsCommand,
   RegisterJobDefinitionCommand,
   ServerException,
@@ -11,12 +13,16 @@ import {
 } from '@aws-sdk/client-batch';
 import { CreateLaunchTemplateVersionCommand, EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
+  ResourceNotFoundException,
   SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_REGISTRY_SECRET_PREFIX } from '../../lib/config';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { registryCredentialSecretName } from '../../lib/task-credentials/secret-name';
 import { freePort } from '../../scripts/servers/processes';
 import { basicAuth, pushImage, type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
 import {
@@ -33,6 +39,7 @@ import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 import { startTokenServer, type TokenServer } from '../helpers/token-server';
+import { computeEnvironment } from '../lib/rollout/fakes';
 import { type Captured, capture, findLeaks, makeCanary, renderThrown } from './canary';
 
 // Every handler runs with a secret holding a recognisable password, against real registries
@@ -49,6 +56,7 @@ const CURRENT = '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13';
 const TOKEN = 'b7c1e4a2-3f5d-4e8a-9c21-6d0f2a4b8e11';
 const QUEUE = 'private-registry-jobs';
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
+const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/brg-leak-execution';
 const context = { functionName: 'leak', awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
 
 let basicRegistry: RunningRegistry;
@@ -67,6 +75,8 @@ type Handlers = {
   getJob: (event: HttpEvent, context: Context) => Promise<HttpResult>;
   cancelJob: (event: HttpEvent, context: Context) => Promise<HttpResult>;
   listRegistries: (event: HttpEvent, context: Context) => Promise<HttpResult>;
+  /** Forgets the submit function's caches (the queue's platform among them). */
+  clearSubmitCaches: () => void;
 };
 let handlers: Handlers;
 let restoreEnv: (() => void) | undefined;
@@ -113,6 +123,8 @@ beforeAll(async () => {
     IMAGE_CACHE_SECONDS: '0',
     REGISTRY_TIMEOUT_MS: '3000',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
+    EXECUTION_ROLE_ARN: EXECUTION_ROLE,
+    STAGE: 'leak',
   };
   restoreEnv = setEnv(env);
   const [rotate, changed, submit, get, cancel, list] = await Promise.all([
@@ -130,6 +142,7 @@ beforeAll(async () => {
     getJob: get.handler,
     cancelJob: cancel.handler,
     listRegistries: list.handler,
+    clearSubmitCaches: () => submit.submitter.clearCaches(),
   };
 });
 
@@ -177,8 +190,21 @@ const MALFORMED = Object.keys(SECRETS).filter(
 
 let fake: FakeAws;
 
-/** Fresh AWS mocks: the secret (current and pending) holds `kind`; Batch answers the job calls. */
-function prepare(kind: SecretKind): void {
+/** The job queue's platform and whether the registries' credential secrets exist (SPEC §11). */
+interface QueueSetup {
+  readonly platform: 'EC2' | 'FARGATE';
+  readonly credentialSecrets: 'present' | 'missing';
+}
+
+/**
+ * Fresh AWS mocks: the secret (current and pending) holds `kind`; Batch answers the job calls on
+ * a queue of `queue.platform`; each registry's credential secret exists or not.
+ */
+function prepare(
+  kind: SecretKind,
+  queue: QueueSetup = { platform: 'EC2', credentialSecrets: 'present' },
+): void {
+  handlers.clearSubmitCaches();
   ec2Mock.reset();
   batchMock.reset();
   secretsMock.reset();
@@ -186,6 +212,41 @@ function prepare(kind: SecretKind): void {
   fake.addSecretVersion(CURRENT, SECRETS[kind](), ['AWSCURRENT']);
   fake.addSecretVersion(TOKEN, SECRETS[kind](), ['AWSPENDING']);
   fake.install();
+  const environment = computeEnvironment('ce-queue');
+  if (queue.platform === 'FARGATE' && environment.computeResources)
+    environment.computeResources.type = 'FARGATE';
+  batchMock.on(DescribeJobQueuesCommand).resolves({
+    jobQueues: [
+      {
+        jobQueueName: QUEUE,
+        jobQueueArn: `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`,
+        state: 'ENABLED',
+        status: 'VALID',
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
+      },
+    ],
+  });
+  batchMock
+    .on(DescribeComputeEnvironmentsCommand, {
+      computeEnvironments: [environment.computeEnvironmentArn ?? ''],
+    })
+    .resolves({ computeEnvironments: [environment] });
+  for (const registry of [basicRegistry, bearerRegistry, wrongRegistry]) {
+    const name = registryCredentialSecretName(DEFAULT_REGISTRY_SECRET_PREFIX, registry.host);
+    if (queue.credentialSecrets === 'missing') {
+      secretsMock.on(DescribeSecretCommand, { SecretId: name }).rejects(
+        new ResourceNotFoundException({
+          $metadata: {},
+          message: "Secrets Manager can't find the specified secret.",
+        }),
+      );
+    } else {
+      secretsMock
+        .on(DescribeSecretCommand, { SecretId: name })
+        .resolves({ ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-Ab12Cd`, Name: name });
+    }
+  }
   batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
   batchMock.on(RegisterJobDefinitionCommand).callsFake((input) => ({
     jobDefinitionName: input.jobDefinitionName,
@@ -441,6 +502,54 @@ describe('the HTTP API leaks nothing', () => {
 
     expect(captured.result?.statusCode).toBe(status);
     if (status === 202) expect(batchMock).toHaveReceivedCommand(RegisterJobDefinitionCommand);
+    expectNoLeak(captured);
+  });
+
+  it.each<[string, QueueSetup, () => string, number]>([
+    ['EC2', { platform: 'EC2', credentialSecrets: 'present' }, () => `${basicRegistry.host}/team/app:1`, 202],
+    [
+      'EC2',
+      { platform: 'EC2', credentialSecrets: 'missing' },
+      () => `${bearerRegistry.host}/team/app:1`,
+      202,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'present' },
+      () => `${basicRegistry.host}/team/app:1`,
+      202,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'present' },
+      () => `${bearerRegistry.host}/team/app:1`,
+      202,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'missing' },
+      () => `${basicRegistry.host}/team/app:1`,
+      503,
+    ],
+    [
+      'Fargate',
+      { platform: 'FARGATE', credentialSecrets: 'present' },
+      () => `${bearerRegistry.host}/team/app:2`,
+      422,
+    ],
+  ])('POST /jobs on an %s queue with the credential secrets %j', async (_platform, queue, image, status) => {
+    prepare('good', queue);
+
+    const captured = await capture(() => handlers.submitJob(postJobs(image()), context));
+
+    expect(captured.result?.statusCode).toBe(status);
+    if (status === 202) {
+      const registered = batchMock.commandCalls(RegisterJobDefinitionCommand)[0]?.args[0].input;
+      expect(registered?.platformCapabilities).toEqual([queue.platform]);
+      expect(Boolean(registered?.containerProperties?.repositoryCredentials)).toBe(
+        queue.credentialSecrets === 'present',
+      );
+    }
     expectNoLeak(captured);
   });
 

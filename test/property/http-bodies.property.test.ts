@@ -7,7 +7,11 @@ import {
   SubmitJobCommand,
   type SubmitJobCommandInput,
 } from '@aws-sdk/client-batch';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
@@ -18,6 +22,7 @@ import { RegistryClient } from '../../lib/registry/client';
 import { parseImageReference } from '../../lib/registry/reference';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 import {
   anyReferencePartsArb,
   charsFrom,
@@ -46,6 +51,7 @@ const ENV: Record<string, string> = {
   ALLOWED_REGISTRIES: 'public.ecr.aws',
   IMAGE_CACHE_SECONDS: '30',
   SECRET_CACHE_SECONDS: '300',
+  EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
 };
 
 const batchMock = mockClient(BatchClient);
@@ -142,6 +148,11 @@ beforeEach(() => {
     }),
   });
   batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
+  mockJobQueue(batchMock, QUEUE);
+  secretsMock.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({
+    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-Ab12Cd`,
+    Name: input.SecretId,
+  }));
   batchMock.on(RegisterJobDefinitionCommand).callsFake((input: RegisterJobDefinitionCommandInput) => {
     checkRegisterJobDefinition(input);
     return {

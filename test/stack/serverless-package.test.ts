@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routes as apiRoutes } from '../../lib/api/routes';
 import { packageStack } from '../../scripts/stack/validate';
 
 // The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
@@ -40,7 +41,10 @@ const actions = (statement: Statement) =>
 function statementsOf(roleName: string): Statement[] {
   const role = resources[roleName];
   if (!role) throw new Error(`no role ${roleName}`);
-  const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>;
+  const policies = (role.Properties.Policies as Json[]).map((policy) => {
+    const conditional = (policy as { 'Fn::If'?: [string, Json, Json] })['Fn::If'];
+    return (conditional ? conditional[1] : policy) as { PolicyDocument: { Statement: Json[] } };
+  });
   return policies.flatMap((policy) =>
     policy.PolicyDocument.Statement.map((statement) => {
       const conditional = (statement as { 'Fn::If'?: [string, Statement, Json] })['Fn::If'];
@@ -65,10 +69,23 @@ const ROLLOUT = [
   'batch:UpdateComputeEnvironment',
   'batch:DescribeComputeEnvironments',
 ];
+// The registry credential secrets (SPEC §11), on their prefix, plus ListSecrets; with a KMS key, a data key.
+const CREDENTIAL_SECRETS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:TagResource',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:ListSecrets',
+  'kms:GenerateDataKey',
+];
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   rotateSecret: [
     ...LOGS,
     ...ROLLOUT,
+    ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'secretsmanager:PutSecretValue',
@@ -80,6 +97,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   onSecretChanged: [
     ...LOGS,
     ...ROLLOUT,
+    ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
@@ -89,16 +107,20 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   submitJob: [
     ...LOGS,
     'secretsmanager:GetSecretValue',
+    'secretsmanager:DescribeSecret',
     'kms:Decrypt',
     'batch:RegisterJobDefinition',
     'batch:TagResource',
     'batch:SubmitJob',
     'batch:DescribeJobDefinitions',
+    'batch:DescribeJobQueues',
+    'batch:DescribeComputeEnvironments',
     'iam:PassRole',
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
   cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
   listRegistries: [...LOGS, 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  getJobLogs: [...LOGS, 'batch:DescribeJobs', 'logs:GetLogEvents'],
   fleetReport: [
     ...LOGS,
     'secretsmanager:DescribeSecret',
@@ -117,6 +139,8 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeComputeEnvironments',
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobs',
+  'secretsmanager:ListSecrets',
+  'batch:DescribeJobQueues',
 ]);
 
 // What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
@@ -138,6 +162,12 @@ const ENVIRONMENT = [
   'EVENT_BUS_NAME',
   'CONVERGENCE_TABLE',
   'REGISTRY_STAGING_SECRET_ARN',
+  'TASK_CREDENTIALS',
+  'INSTANCE_CREDENTIALS',
+  'REGISTRY_SECRET_PREFIX',
+  'EXECUTION_ROLE_ARN',
+  'ASSIGN_PUBLIC_IP',
+  'STAGE',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -166,15 +196,21 @@ describe('serverless package', () => {
     );
   });
 
-  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the four routes of SPEC §8', () => {
+  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the routes of the API table (openapi.json)', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
 
-    expect(routes.map((route) => route.RouteKey).sort()).toEqual([
-      'DELETE /jobs/{jobId}',
-      'GET /jobs/{jobId}',
-      'GET /registries',
-      'POST /jobs',
-    ]);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(
+      apiRoutes.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort(),
+    );
+    expect(apiRoutes.map((route) => `${route.method.toUpperCase()} ${route.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /jobs',
+        'GET /jobs/{jobId}',
+        'DELETE /jobs/{jobId}',
+        'GET /jobs/{jobId}/logs',
+        'GET /registries',
+      ]),
+    );
     for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -194,7 +230,7 @@ describe('serverless package', () => {
     (key, expected) => {
       const statements = statementsOf(roleOf(key));
 
-      // Each action once: one statement per purpose, so a review sees every grant in one place.
+      // One statement per purpose and resource, so a review sees every grant in one place.
       expect(statements.flatMap(actions).sort()).toEqual([...expected].sort());
       for (const statement of statements) {
         if (statement.Resource === '*')
@@ -202,6 +238,23 @@ describe('serverless package', () => {
       }
     },
   );
+
+  it("lets submitJob find the stage's registry credential secrets by name (DescribeSecret), never read their value", () => {
+    const statements = statementsOf(roleOf('submitJob'));
+    const describe = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:DescribeSecret'),
+    );
+
+    expect(describe).toHaveLength(1);
+    expect(describe[0]?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:batch-registry-gateway/test/registry/*',
+    });
+    const reads = statements.filter((statement) =>
+      actions(statement).includes('secretsmanager:GetSecretValue'),
+    );
+    expect(JSON.stringify(reads)).not.toContain('/registry/');
+  });
 
   it.each([
     ['RegistrySecretRotation', 'HasRotationSchedule'],
@@ -258,6 +311,18 @@ describe('serverless package', () => {
     expect(new Set(roles).size).toBe(roles.length);
   });
 
+  it('lets getJobLogs read log events of AWS Batch job streams only', () => {
+    const statement = statementsOf(roleOf('getJobLogs')).find((candidate) =>
+      actions(candidate).includes('logs:GetLogEvents'),
+    );
+
+    expect(statement?.Action).toBe('logs:GetLogEvents');
+    expect(statement?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/batch/job:log-stream:*',
+    });
+  });
+
   it('lets instances read only the registry secret beyond the ECS instance policy', () => {
     const role = resources.InstanceRole;
 
@@ -289,12 +354,19 @@ describe('serverless package', () => {
 
   it('creates a managed EC2 compute environment that can take infrastructure updates', () => {
     const environment = resources.ComputeEnvironment;
-    const computeResources = environment?.Properties.ComputeResources as Record<string, Json>;
+    // The EC2 branch: computeType EC2 (the default) or SPOT (serverless-package-variants: FARGATE).
+    const branches = environment?.Properties.ComputeResources as {
+      'Fn::If': [string, Record<string, Json>, Json];
+    };
+    const computeResources = branches['Fn::If'][1];
 
     expect(environment?.Properties.Type).toBe('MANAGED');
     expect(environment?.Properties.ServiceRole).toBeUndefined();
     expect(environment?.Properties.ReplaceComputeEnvironment).toBe(false);
-    expect(computeResources.AllocationStrategy).toBe('BEST_FIT_PROGRESSIVE');
+    expect(branches['Fn::If'][0]).toBe('IsEc2Compute');
+    expect(computeResources.AllocationStrategy).toEqual({
+      'Fn::If': ['IsSpotCompute', 'SPOT_PRICE_CAPACITY_OPTIMIZED', 'BEST_FIT_PROGRESSIVE'],
+    });
     expect(computeResources.Type).toBe('EC2');
     expect(computeResources.LaunchTemplate).toEqual({
       LaunchTemplateId: {

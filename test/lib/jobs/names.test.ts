@@ -1,35 +1,36 @@
 import { callerTagValue, defaultJobName, jobDefinitionName } from '../../../lib/jobs/names';
 import { parseImageReference } from '../../../lib/registry/reference';
 
+const HASH = 'a1b2c3d4e5f6'.repeat(5);
+
 describe('jobDefinitionName', () => {
   it.each([
-    ['docker.io/library/alpine:latest', /^brg-docker-io-library-alpine-latest-[0-9a-f]{12}$/],
-    ['127.0.0.1:5000/team/app:v1', /^brg-127-0-0-1-5000-team-app-v1-[0-9a-f]{12}$/],
-    [`ghcr.io/org/app@sha256:${'c'.repeat(64)}`, /^brg-ghcr-io-org-app-sha256-c+-[0-9a-f]{12}$/],
-  ])('derives a readable, hashed name from %s', (image, expected) => {
-    const name = jobDefinitionName(image);
+    ['docker.io/library/alpine:latest', /^brg-prod-docker-io-library-alpine-latest-a1b2c3d4e5f6$/],
+    ['127.0.0.1:5000/team/app:v1', /^brg-prod-127-0-0-1-5000-team-app-v1-a1b2c3d4e5f6$/],
+    [`ghcr.io/org/app@sha256:${'c'.repeat(64)}`, /^brg-prod-ghcr-io-org-app-sha256-c+-a1b2c3d4e5f6$/],
+  ])('derives a readable name with the stage and 12 hex of the hash from %s', (image, expected) => {
+    const name = jobDefinitionName('prod', image, HASH);
 
     expect(name).toMatch(expected);
   });
 
-  it('gives the same name for the same image and different names for images that read alike', () => {
+  it('keeps stages apart: the same image and hash in two stages give two names', () => {
     const names = [
-      jobDefinitionName('registry.example.com/a/b:1'),
-      jobDefinitionName('registry.example.com/a/b:1'),
-      jobDefinitionName('registry.example.com/a-b:1'),
+      jobDefinitionName('dev', 'registry.example.com/a/b:1', HASH),
+      jobDefinitionName('prod', 'registry.example.com/a/b:1', HASH),
     ];
 
-    expect(names[0]).toBe(names[1]);
-    expect(names[0]).not.toBe(names[2]);
+    expect(names[0]).toMatch(/^brg-dev-/);
+    expect(names[1]).toMatch(/^brg-prod-/);
   });
 
-  it('stays within 128 characters of [A-Za-z0-9_-] for the longest image', () => {
+  it('stays within 128 characters of [A-Za-z0-9_-] for the longest image and stage', () => {
     const image = `registry.example.com/${'a'.repeat(200)}:${'t'.repeat(128)}`;
 
-    const name = jobDefinitionName(image);
+    const name = jobDefinitionName('s'.repeat(32), image, HASH);
 
     expect(name.length).toBeLessThanOrEqual(128);
-    expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]*$/);
+    expect(name).toMatch(/^[A-Za-z0-9][A-Za-z0-9_-]*-a1b2c3d4e5f6$/);
   });
 });
 
