@@ -167,7 +167,6 @@ const ENVIRONMENT = [
   'REGISTRY_SECRET_PREFIX',
   'EXECUTION_ROLE_ARN',
   'ASSIGN_PUBLIC_IP',
-  'STAGE',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
