@@ -11,6 +11,7 @@ import {
   userDataByteLength,
   withoutCommentLines,
 } from '../../../lib/rollout/user-data';
+import bootScript from '../../../userdata/boot.sh';
 import { cloudInitParts, parseMultipart } from '../../userdata/mime';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:batch/registry-credentials-AbC123';
@@ -71,6 +72,18 @@ describe('renderUserData', () => {
 
     expect(script).toContain(`SECRET_VERSION_ID=''\n`);
     expect(script).toContain(`SECRET_VERSION_STAGE='AWSCURRENT'\n`);
+  });
+
+  it('leaves the whole-line comments of the template out of the user data, keeping every command', () => {
+    const script = shellPart(renderUserData(pinned));
+    const commands = (text: string) => text.split('\n').filter((line) => !/^\s*#/.test(line) && line !== '');
+    const template = bootScript
+      .replace('@@SECRET_ARN@@', ARN)
+      .replace('@@SECRET_VERSION_ID@@', VERSION_ID)
+      .replace('@@SECRET_VERSION_STAGE@@', '');
+
+    expect(script.split('\n').filter((line) => /^\s*#/.test(line))).toEqual(['#!/bin/bash']);
+    expect(commands(script)).toEqual(commands(template));
   });
 
   it('renders a shell part that bash parses (bash -n)', () => {
