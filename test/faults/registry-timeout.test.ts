@@ -111,7 +111,8 @@ beforeEach(() => {
     ],
   });
   fake.addSecretVersion(CURRENT, secret, ['AWSCURRENT']);
-  fake.addSecretVersion(TOKEN, secret, ['AWSPENDING']);
+  // New passwords: a pending value equal to AWSCURRENT's is Secrets Manager's configuration test.
+  fake.addSecretVersion(TOKEN, secret.replaceAll('pw-timeout-', 'pw-rotated-'), ['AWSPENDING']);
   fake.install();
   jest.spyOn(process.stdout, 'write').mockReturnValue(true);
   jest.spyOn(process.stderr, 'write').mockReturnValue(true);

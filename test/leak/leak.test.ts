@@ -287,11 +287,22 @@ describe('the canary detector', () => {
   });
 });
 
+/**
+ * As prepare, with an older AWSCURRENT value: the pending `kind` is new, as in a real rotation (a
+ * pending value equal to AWSCURRENT's is Secrets Manager's configuration test).
+ */
+function prepareRotation(kind: SecretKind): void {
+  prepare(kind);
+  fake.addSecretVersion(CURRENT, JSON.stringify({ username: 'previous-bot', password: 'previous-pw-0' }), [
+    'AWSCURRENT',
+  ]);
+}
+
 describe('rotateSecret leaks nothing', () => {
   it.each(['createSecret', 'setSecret', 'testSecret', 'finishSecret'])(
     '%s with the right credentials (real Basic and Bearer logins)',
     async (step) => {
-      prepare('good');
+      prepareRotation('good');
       const before = tokens.requestCount();
 
       const captured = await capture(() => handlers.rotateSecret(rotationEvent(step), context));
@@ -316,7 +327,7 @@ describe('rotateSecret leaks nothing', () => {
     ['testSecret', 'unreachable', /unreachable/],
     ['finishSecret', 'unreachable', /unreachable/],
   ])('%s when the registry is %s', async (step, kind, message) => {
-    prepare(kind);
+    prepareRotation(kind);
 
     const captured = await capture(() => handlers.rotateSecret(rotationEvent(step), context));
 
@@ -327,7 +338,7 @@ describe('rotateSecret leaks nothing', () => {
   });
 
   it.each(MALFORMED)('createSecret and testSecret when the staged value is %s', async (kind) => {
-    prepare(kind);
+    prepareRotation(kind);
 
     const created = await capture(() => handlers.rotateSecret(rotationEvent('createSecret'), context));
     const tested = await capture(() => handlers.rotateSecret(rotationEvent('testSecret'), context));
@@ -363,7 +374,7 @@ describe('rotateSecret leaks nothing', () => {
     ],
     ['UpdateSecretVersionStage', secretsThrottled()],
   ])('finishSecret when AWS fails %s', async (call, error) => {
-    prepare('good');
+    prepareRotation('good');
     fake.inject(call, { kind: 'reject', error });
 
     const captured = await capture(() => handlers.rotateSecret(rotationEvent('finishSecret'), context));
