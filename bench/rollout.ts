@@ -44,7 +44,7 @@ interface MiddlewareClient {
  * Answers every command of `client` from `answer` after `latencyMs`, before the SDK serialises
  * or sends anything: a stand-in for the service with a fixed round-trip time.
  */
-function standIn(
+export function standIn(
   client: MiddlewareClient,
   service: string,
   calls: CallCounter,
@@ -194,6 +194,10 @@ async function runOnce(size: number, registry: BenchRegistry, secretString: stri
         updateTerminateJobs: false,
         updateJobTimeoutMinutes: 30,
         keepLaunchTemplateVersions: 10,
+        // This bench measures the instance path; bench/task-credentials.ts the credential secrets.
+        taskCredentials: false,
+        instanceCredentials: true,
+        registrySecretPrefix: 'batch-registry-gateway/bench/registry/',
       },
       // The rollout's log lines are not part of this report.
       logger: { info: () => undefined, warn: () => undefined },

@@ -10,6 +10,7 @@ import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
 import { metOrNot, progress, type TargetResult, table } from './report';
 import { rolloutSection } from './rollout';
 import { startCountingProxy } from './stand-ins';
+import { taskCredentialsSection } from './task-credentials';
 
 async function main(): Promise<void> {
   // Bundled to .local/run.js by scripts/run-ts.sh, which runs it from the repository root.
@@ -38,6 +39,9 @@ async function main(): Promise<void> {
     const rollout = await rolloutSection(benchRegistry);
     sections.push(rollout.markdown);
     targets.push(...rollout.targets);
+    const taskCredentials = await taskCredentialsSection();
+    sections.push(taskCredentials.markdown);
+    targets.push(...taskCredentials.targets);
   } finally {
     await proxy.stop();
     await registry.stop();

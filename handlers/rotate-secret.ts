@@ -10,7 +10,7 @@ import { parseRotationEvent, rotateSecret } from '../lib/rotation/rotate-secret'
 const config = loadConfig(process.env, ['rollout']);
 const registry = new RegistryClient({ timeoutMs: config.registryTimeoutMs });
 const rollOut = productionRollout(config, registry);
-const issuer = new StagedCredentialIssuer(secretsManager);
+const issuer = new StagedCredentialIssuer(secretsManager, config.stagingSecretArn);
 
 /** Secrets Manager rotation function: createSecret, setSecret, testSecret, finishSecret (SPEC §6). */
 export const handler = eventHandler(async (event: unknown, context): Promise<void> => {

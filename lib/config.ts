@@ -22,6 +22,8 @@ export interface Config {
   readonly imageCacheSeconds: number;
   /** Bound on each registry HTTP request. */
   readonly registryTimeoutMs: number;
+  /** One deadline for a whole manifest check of POST /jobs (requests, redirects, tokens). */
+  readonly registryDeadlineMs: number;
   /** The staging secret an operator puts new credentials into before a rotation (SPEC §6). */
   readonly stagingSecretArn: string | undefined;
   /** Per-registry credential secrets and `repositoryCredentials` (SPEC §11). */
@@ -53,8 +55,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /**
  * Reads and validates every variable of SPEC §5 once. Throws one ConfigError naming every
- * problem. `needs` says which variables are required: rollout needs LAUNCH_TEMPLATE_ID and
- * COMPUTE_ENVIRONMENTS, the gateway needs JOB_QUEUE.
+ * problem. `needs` says which variables are required: rollout needs LAUNCH_TEMPLATE_ID unless
+ * TASK_CREDENTIALS=true (an all-Fargate or hardened stack has no instances to configure, SPEC
+ * §11), the gateway needs JOB_QUEUE. INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true.
  */
 export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config {
   const problems: string[] = [];
@@ -92,7 +95,17 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
   const rollout = needs.includes('rollout');
   const gateway = needs.includes('gateway');
   const registrySecretArn = text('REGISTRY_SECRET_ARN', true);
-  const launchTemplateId = text('LAUNCH_TEMPLATE_ID', rollout);
+  const taskCredentials = bool('TASK_CREDENTIALS', true);
+  const instanceCredentials = bool('INSTANCE_CREDENTIALS', true);
+  const launchTemplateId = text('LAUNCH_TEMPLATE_ID', false);
+  if (rollout && launchTemplateId === '' && !taskCredentials) {
+    problems.push('LAUNCH_TEMPLATE_ID is required unless TASK_CREDENTIALS=true');
+  }
+  if (!instanceCredentials && !taskCredentials) {
+    problems.push(
+      'INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true, or no job could reach a private registry',
+    );
+  }
   const computeEnvironments = list('COMPUTE_ENVIRONMENTS', false);
   const jobQueue = text('JOB_QUEUE', gateway);
   const jobRoleArn = text('JOB_ROLE_ARN', false) || undefined;
@@ -141,9 +154,10 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     secretCacheSeconds: int('SECRET_CACHE_SECONDS', 60, 0, 3600),
     imageCacheSeconds: int('IMAGE_CACHE_SECONDS', 30, 0, 3600),
     registryTimeoutMs: int('REGISTRY_TIMEOUT_MS', 5000, 100, 60000),
+    registryDeadlineMs: int('REGISTRY_DEADLINE_MS', 6000, 100, 25000),
     stagingSecretArn: text('REGISTRY_STAGING_SECRET_ARN', false) || undefined,
-    taskCredentials: bool('TASK_CREDENTIALS', true),
-    instanceCredentials: bool('INSTANCE_CREDENTIALS', true),
+    taskCredentials,
+    instanceCredentials,
     registrySecretPrefix,
     executionRoleArn,
     assignPublicIp: assignPublicIp === 'ENABLED' ? 'ENABLED' : 'DISABLED',

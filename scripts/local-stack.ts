@@ -7,15 +7,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { versionDescriptionFor } from '../lib/rollout/launch-template';
 import { renderUserData } from '../lib/rollout/user-data';
 import { startMoto } from './servers/moto';
-import { createExecutionRole, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
+import { createStagingSecret, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
+import { provisionExecutionRole } from './servers/moto-task-credentials';
 import { waitFor } from './servers/processes';
 import { basicAuth, pushImage, type RegistryUser, startRegistry } from './servers/registry';
 
 const root = join(__dirname, '..');
 const STAGE = 'local';
 const NAME = 'batch-registry-gateway-local';
+/** serverless.yml's registrySecretPrefix for the local stage. */
+const REGISTRY_SECRET_PREFIX = `batch-registry-gateway/${STAGE}/registry/`;
 
 function port(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -30,11 +34,15 @@ export interface LocalStack {
   readonly registryUrl: string;
   readonly registryHost: string;
   readonly secretArn: string;
+  /** Where `npm run local:rotate` stages the next credentials (SPEC §6). */
+  readonly stagingSecretArn: string;
   readonly launchTemplateId: string;
   readonly computeEnvironment: string;
   readonly jobQueue: string;
-  /** The execution role of managed job definitions (SPEC §11). */
+  /** The execution role of managed job definitions (SPEC §11), reading the credential secrets. */
   readonly executionRoleArn: string;
+  /** Name prefix of the per-registry credential secrets, as serverless.yml sets it for the local stage. */
+  readonly registrySecretPrefix: string;
   /** A second registry user, for a local rotation to switch to. */
   readonly nextUser: RegistryUser;
 }
@@ -104,6 +112,7 @@ async function main(): Promise<void> {
         BRG_HTTP_PORT: String(httpPort),
         BRG_LAMBDA_PORT: String(lambdaPort),
         REGISTRY_SECRET_ARN: stack.secretArn,
+        REGISTRY_STAGING_SECRET_ARN: stack.stagingSecretArn,
         LAUNCH_TEMPLATE_ID: stack.launchTemplateId,
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
@@ -121,6 +130,7 @@ async function main(): Promise<void> {
       120_000,
       () => 'serverless-offline did not answer GET /registries',
     );
+    await reconcile(stack);
     printUsage(stack);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
@@ -147,10 +157,12 @@ async function provision(
   );
   if (!secret.ARN) throw new Error('moto returned no secret ARN');
   const versionId = await enableRotation(secrets, secret.ARN);
+  const stagingSecretArn = await createStagingSecret(secrets, `${NAME}-registry-credentials-staging`);
   const launchTemplate = await new EC2Client(client).send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: NAME,
-      VersionDescription: `secret version ${versionId}`,
+      // As the rollout describes its versions, so the first rollout (reconcile) reuses this one.
+      VersionDescription: versionDescriptionFor(versionId),
       LaunchTemplateData: {
         MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
         UserData: Buffer.from(
@@ -165,7 +177,10 @@ async function provision(
     name: NAME,
     launchTemplate: { launchTemplateId, version: '$Default' },
   });
-  const executionRoleArn = await createExecutionRole(client, NAME);
+  const executionRoleArn = await provisionExecutionRole(client, {
+    name: NAME,
+    prefix: REGISTRY_SECRET_PREFIX,
+  });
   console.log(
     `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role`,
   );
@@ -176,12 +191,44 @@ async function provision(
     registryUrl,
     registryHost,
     secretArn: secret.ARN,
+    stagingSecretArn,
     launchTemplateId,
     computeEnvironment: fleet.computeEnvironmentArn,
     jobQueue: fleet.jobQueueArn,
     executionRoleArn,
+    registrySecretPrefix: REGISTRY_SECRET_PREFIX,
     nextUser,
   };
+}
+
+/**
+ * Runs onSecretChanged's reconcile once through serverless-offline's Lambda endpoint, as the
+ * stack's schedule would: the first rollout, which creates the registry credential secrets that
+ * per-task credentials read (SPEC §11).
+ */
+async function reconcile(stack: LocalStack): Promise<void> {
+  const response = await fetch(
+    `${stack.lambdaUrl}/2015-03-31/functions/${NAME}-onSecretChanged/invocations`,
+    {
+      method: 'POST',
+      body: JSON.stringify({
+        version: '0',
+        id: '7bf73129-1428-4cd3-a780-95db273d1602',
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: '123456789012',
+        time: new Date().toISOString(),
+        region: 'us-east-1',
+        resources: [`arn:aws:events:us-east-1:123456789012:rule/${NAME}-reconcile`],
+        detail: {},
+      }),
+    },
+  );
+  const failed =
+    response.headers.get('x-amz-function-error') ?? (response.ok ? undefined : String(response.status));
+  if (failed)
+    throw new Error(`the first rollout failed (${failed}): ${(await response.text()).slice(0, 500)}`);
+  console.log(`first rollout              registry credential secrets under ${stack.registrySecretPrefix}`);
 }
 
 function printUsage(stack: LocalStack): void {
@@ -194,7 +241,7 @@ The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offli
                      -d '{"image":"${image}","command":["echo","hello"]}'
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
-  Rotate:          npm run local:rotate     (stages new credentials, runs the four rotation steps)
+  Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
 }

@@ -154,6 +154,9 @@ try (
 JQ
 auth_result=$(printf '%s' "$secret_string" | jq -R -s -r "$auth_program" 2>/dev/null) ||
   die "jq could not process secret $SECRET_ARN $version_label"
+# http:// registries, one a line, for the Docker block at the end.
+http_registries=$(printf '%s' "$secret_string" | jq -R -s -r '[fromjson?|objects|(.registries//[.])|arrays|.[]|objects
+  |.registry_url|strings|ascii_downcase|sub("^\\s+";"")|select(startswith("http://"))|.[7:]|sub("/.*";"")]|unique[]' 2>/dev/null) || http_registries=''
 unset secret_string
 case $auth_result in
 ok\ *) auth_data=${auth_result#ok } ;;
@@ -180,3 +183,22 @@ chmod 600 "$temp_file"
 mv -f "$temp_file" "$ECS_CONFIG_FILE" || die "could not replace $ECS_CONFIG_FILE"
 trap - EXIT
 log "wrote ECS agent auth data for: $registry_keys (secret $SECRET_ARN $version_label) to $ECS_CONFIG_FILE"
+
+# ---- Docker pulls over HTTP only from 127.0.0.0/8 and insecure-registries: merged into
+# daemon.json (idempotent); SIGHUP makes a running dockerd reload it, with no restart.
+daemon_json="${BRG_DOCKER_DAEMON_CONFIG:-/etc/docker/daemon.json}"
+insecure_registries() {
+  local cur='{}' new pid
+  [[ -n $1 ]] || return 0
+  [[ -s $daemon_json ]] && { cur=$(jq . "$daemon_json" 2>/dev/null) || die "$daemon_json is not JSON"; }
+  new=$(jq --arg h "$1" '(.["insecure-registries"]//[]) as $o|.["insecure-registries"]=$o+(($h|split("\n"))-$o)' <<<"$cur" 2>/dev/null) ||
+    die "$daemon_json: insecure-registries is not an array"
+  [[ $new == "$cur" ]] && return 0
+  { mkdir -p "${daemon_json%/*}" && printf '%s\n' "$new" >"$daemon_json.new" && chmod 644 "$daemon_json.new" &&
+    mv -f "$daemon_json.new" "$daemon_json"; } || die "could not write $daemon_json"
+  log "insecure-registries: ${1//$'\n'/ }"
+  pid=$(cat "${BRG_DOCKER_PID_FILE:-/var/run/docker.pid}" 2>/dev/null) && kill -0 "$pid" 2>/dev/null &&
+    { kill -HUP "$pid" || die "could not signal dockerd"; log "dockerd ($pid) reloads daemon.json"; }
+  return 0
+}
+insecure_registries "$http_registries"

@@ -1,6 +1,7 @@
 import { awsFailure } from '../aws-errors';
 import { HttpError } from '../errors';
 import { type BasicCredentials, RegistryError } from '../registry/client';
+import { isPrivateEcrRegistry } from '../registry/ecr';
 import type { ImageReference } from '../registry/reference';
 import type { RegistryName } from '../registry/registry-name';
 import { SecretFormatError } from '../registry/secret';
@@ -41,6 +42,7 @@ export interface ManifestChecker {
     repository: string,
     reference: string,
     credentials: BasicCredentials | undefined,
+    call?: { readonly signal?: AbortSignal },
   ): Promise<boolean>;
 }
 
@@ -49,7 +51,16 @@ export interface ImageAccessSettings {
   readonly verifyImages: boolean;
   /** How long a successful manifest check is reused; 0 turns the cache off. */
   readonly imageCacheSeconds: number;
+  /** One deadline for the whole manifest check (every request, redirect and token); default 6000. */
+  readonly registryDeadlineMs?: number;
 }
+
+/** The manifest check's deadline when the settings name none (REGISTRY_DEADLINE_MS's default). */
+export const DEFAULT_REGISTRY_DEADLINE_MS = 6000;
+/** `Retry-After` of a 504 for a registry that did not answer before the deadline. */
+const DEADLINE_RETRY_AFTER_SECONDS = 10;
+/** `Retry-After` of a 429 when the registry's own 429 named no time. */
+const REGISTRY_THROTTLE_RETRY_AFTER_SECONDS = 60;
 
 /** The registry an image comes from, and the credentials the gateway holds for it. */
 export interface ImageRegistry {
@@ -60,8 +71,10 @@ export interface ImageRegistry {
 /**
  * Decides whether an image may be used: its registry must be in the secret or in
  * ALLOWED_REGISTRIES (else HttpError 403), and with VERIFY_IMAGES its manifest must exist (else
- * 422). A positive manifest check is reused for `imageCacheSeconds`. Registry failures become 502
- * naming the registry; secret read failures 429 (throttled) or 502. No credential is ever quoted.
+ * 422), checked within one deadline (else 504 with Retry-After). A positive manifest check is
+ * reused for `imageCacheSeconds`. A registry's 429 becomes 429 with its Retry-After; other
+ * registry failures 502 naming the registry; secret read failures 429 (throttled) or 502. No
+ * credential is ever quoted.
  */
 export class ImageAccess {
   private readonly verified = new BoundedCache<string, number>(MAX_VERIFIED_IMAGES);
@@ -75,7 +88,12 @@ export class ImageAccess {
 
   async check(image: ImageReference): Promise<ImageRegistry> {
     const access = await this.registryFor(image);
-    if (this.settings.verifyImages) await this.verify(image, access);
+    // A private ECR registry in ALLOWED_REGISTRIES is pulled by the ECS agent with the instance or
+    // execution role; the gateway holds no credentials for it, and ECR refuses anonymous manifest
+    // requests, so a check could only answer a misleading 422. It is skipped (README, "Registry
+    // behaviour"); a missing image then fails the job with CannotPullContainerError.
+    const unverifiable = access.credentials === undefined && isPrivateEcrRegistry(access.registry.name);
+    if (this.settings.verifyImages && !unverifiable) await this.verify(image, access);
     return access;
   }
 
@@ -113,11 +131,13 @@ export class ImageAccess {
     const reference = image.digest ?? image.tag ?? 'latest';
     let exists: boolean;
     try {
+      const deadlineMs = this.settings.registryDeadlineMs ?? DEFAULT_REGISTRY_DEADLINE_MS;
       exists = await this.registry.manifestExists(
         access.registry,
         image.repository,
         reference,
         access.credentials,
+        { signal: AbortSignal.timeout(deadlineMs) },
       );
     } catch (error) {
       // Refused stored credentials may have been rotated away: read the secret afresh next time
@@ -175,6 +195,22 @@ function registryFailure(error: unknown, image: ImageReference, access: ImageReg
         `The registry ${image.registry} rejected the gateway's stored credentials.`,
         { cause: error },
       );
+    case 'throttled': {
+      const seconds = error.retryAfterSeconds ?? REGISTRY_THROTTLE_RETRY_AFTER_SECONDS;
+      return new HttpError(
+        429,
+        'Too Many Requests',
+        `The registry ${image.registry} is throttling the gateway's requests; retry after ${seconds} seconds.`,
+        { cause: error, headers: { 'retry-after': String(seconds) } },
+      );
+    }
+    case 'timeout':
+      return new HttpError(
+        504,
+        'Gateway Timeout',
+        `The registry ${image.registry} did not answer in time; retry after ${DEADLINE_RETRY_AFTER_SECONDS} seconds.`,
+        { cause: error, headers: { 'retry-after': String(DEADLINE_RETRY_AFTER_SECONDS) } },
+      );
     case 'unreachable':
       return new HttpError(502, 'Bad Gateway', `The registry ${image.registry} is unreachable.`, {
         cause: error,
@@ -189,10 +225,21 @@ function registryFailure(error: unknown, image: ImageReference, access: ImageReg
         },
       );
     case 'unexpected-status':
+      // A token service's status is its own business (its realm may be anywhere): not shown.
+      if (error.source === 'token-service') {
+        return new HttpError(
+          502,
+          'Bad Gateway',
+          `The token service of the registry ${image.registry} failed.`,
+          { cause: error },
+        );
+      }
       return new HttpError(
         502,
         'Bad Gateway',
-        `The registry ${image.registry} answered with HTTP status ${error.status ?? 'unknown'}.`,
+        error.status === undefined
+          ? `The registry ${image.registry} answered in a way the gateway does not follow (a redirect it refuses).`
+          : `The registry ${image.registry} answered with HTTP status ${error.status}.`,
         { cause: error },
       );
   }

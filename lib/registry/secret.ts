@@ -33,6 +33,22 @@ function jsonErrorPosition(error: unknown): string {
   return position === undefined ? '' : ` (syntax error at character ${position})`;
 }
 
+/**
+ * The username Google Artifact Registry and Container Registry document for a service-account
+ * key: the password is the whole key file, multi-line JSON (`cat key.json | docker login -u
+ * _json_key --password-stdin`). `_json_key_base64` takes the same key base64-encoded, one line.
+ */
+export const JSON_KEY_USERNAME = '_json_key';
+
+/** A `_json_key` password: a JSON object, whose line breaks and tabs are layout, not a paste slip. */
+function isJsonKeyFile(value: string): boolean {
+  try {
+    return isRecord(JSON.parse(value));
+  } catch {
+    return false;
+  }
+}
+
 function credentialField(
   entry: Record<string, unknown>,
   field: 'username' | 'password',
@@ -44,9 +60,17 @@ function credentialField(
     throw new SecretFormatError(`${where}: ${field} must be a string, not ${kindOf(value)}`);
   }
   if (value.trim() === '') throw new SecretFormatError(`${where}: ${field} is empty`);
+  const jsonKey = field === 'password' && entry.username === JSON_KEY_USERNAME;
+  // A JSON key file's only control characters are the layout between tokens (JSON allows none
+  // raw inside a string), so valid JSON under `_json_key` passes as it is.
+  const layoutAllowed = jsonKey && isJsonKeyFile(value);
   // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(value)) {
-    throw new SecretFormatError(`${where}: ${field} contains control characters (a line break pasted in?)`);
+  if (!layoutAllowed && /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new SecretFormatError(
+      jsonKey
+        ? `${where}: password contains control characters and is not a JSON key file (for a Google service-account key, give the whole key file, or use username ${JSON_KEY_USERNAME}_base64 with the key base64-encoded)`
+        : `${where}: ${field} contains control characters (a line break pasted in?)`,
+    );
   }
   if (field === 'username' && value.includes(':')) {
     throw new SecretFormatError(

@@ -24,6 +24,8 @@ export interface UpdatePolicySettings {
 export type ComputeEnvironmentOutcome =
   | { readonly kind: 'updated' }
   | { readonly kind: 'skipped'; readonly reason: string }
+  /** No instances to configure (Fargate, or instance credentials off): registries are reached per task. */
+  | { readonly kind: 'not-applicable'; readonly reason: string }
   | { readonly kind: 'refused'; readonly reason: string }
   | { readonly kind: 'failed'; readonly reason: string };
 
@@ -32,6 +34,7 @@ export type ComputeEnvironmentAction =
   | { readonly kind: 'update'; readonly request: UpdateComputeEnvironmentCommandInput }
   | { readonly kind: 'wait'; readonly reason: string }
   | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'not-applicable'; readonly reason: string }
   | { readonly kind: 'refuse'; readonly reason: string }
   | { readonly kind: 'fail'; readonly reason: string };
 
@@ -45,6 +48,10 @@ export const UPDATABLE_ALLOCATION_STRATEGIES: ReadonlySet<string> = new Set([
 /** The AWS Batch service-linked role, the only service role that allows infrastructure updates. */
 const SERVICE_LINKED_ROLE =
   /^arn:aws[a-z-]*:iam::\d{12}:role\/aws-service-role\/batch\.amazonaws\.com\/AWSServiceRoleForBatch$/;
+
+/** Why a Fargate compute environment takes no launch template version. */
+export const FARGATE_REASON =
+  'it is a Fargate compute environment: no instances; jobs get registry credentials per task';
 
 /** Whether a launch template specification (or override) points at the target's launch template. */
 export function refersTo(
@@ -79,6 +86,9 @@ export function planComputeEnvironment(
     };
   }
   const resources = detail.computeResources;
+  if (resources?.type === 'FARGATE' || resources?.type === 'FARGATE_SPOT') {
+    return { kind: 'not-applicable', reason: FARGATE_REASON };
+  }
   if (!resources || (resources.type !== 'EC2' && resources.type !== 'SPOT')) {
     return {
       kind: 'refuse',

@@ -56,6 +56,23 @@ export function findVersionFor(
   return newest?.description === versionDescriptionFor(secretVersionId) ? newest : undefined;
 }
 
+/**
+ * The latest version's number: what a new version is built from. CloudFormation's update of an
+ * `AWS::EC2::LaunchTemplate` adds a new latest version without moving the default
+ * (cloudformation-coverage-roadmap issue 1518), so the latest, not the default, carries the
+ * stack's current launch template data (AMI, metadata options, block devices).
+ */
+export function latestVersionOf(state: LaunchTemplateState): number {
+  const latest = state.versions[0];
+  if (!latest) throw new Error(`Launch template ${state.launchTemplateId} reported no versions`);
+  return latest.versionNumber;
+}
+
+/** Whether any version's description names secret version V. */
+export function hasVersionFor(state: LaunchTemplateState, secretVersionId: string): boolean {
+  return state.versions.some((version) => version.description === versionDescriptionFor(secretVersionId));
+}
+
 /** The default version's number; throws when EC2 reported none. */
 export function defaultVersionOf(state: LaunchTemplateState): number {
   const version = state.versions.find((candidate) => candidate.isDefault);
@@ -99,7 +116,8 @@ export async function describeLaunchTemplate(
 
 /**
  * Creates the launch template version for secret version V from `sourceVersion` with only the
- * user data replaced (CreateLaunchTemplateVersion). The ClientToken makes a retried call return
+ * user data replaced (CreateLaunchTemplateVersion: the new version inherits every other parameter
+ * of the source version). The ClientToken makes a retried call return
  * the version the first call created. Returns its version number.
  */
 export async function createLaunchTemplateVersion(

@@ -2,7 +2,9 @@ import {
   createLaunchTemplateVersion,
   defaultVersionOf,
   findVersionFor,
+  hasVersionFor,
   type LaunchTemplateState,
+  latestVersionOf,
   setDefaultVersion,
 } from './launch-template';
 import type { RolloutDeps, RolloutTarget } from './types';
@@ -18,7 +20,9 @@ export interface PublishedVersion {
 
 /**
  * Step 2 of the rollout (SPEC §6): reuses the newest version if it carries V, or creates one from
- * the default with the rendered user data; then makes it the default. Asks `supersededBy` once,
+ * the latest version (which holds the stack's newest launch template data, also when a
+ * CloudFormation update added it without moving the default) with the rendered user data; then
+ * makes it the default. Asks `supersededBy` once,
  * right before the first change it would make.
  */
 export async function publishVersion(
@@ -29,7 +33,9 @@ export async function publishVersion(
   const launchTemplateId = deps.settings.launchTemplateId;
   const existing = findVersionFor(state, target.secretVersionId);
   if (existing?.isDefault) return { versionNumber: existing.versionNumber, created: false };
-  const superseded = await target.supersededBy?.();
+  const superseded = await target.supersededBy?.({
+    hasVersionFor: async (secretVersionId) => hasVersionFor(state, secretVersionId),
+  });
   if (superseded)
     return { versionNumber: existing?.versionNumber ?? defaultVersionOf(state), created: false, superseded };
 
@@ -43,7 +49,7 @@ export async function publishVersion(
     });
     versionNumber = await createLaunchTemplateVersion(deps.ec2, {
       launchTemplateId,
-      sourceVersion: defaultVersionOf(state),
+      sourceVersion: latestVersionOf(state),
       secretVersionId: target.secretVersionId,
       userData,
     });

@@ -3,6 +3,7 @@ import type { BatchClient } from '@aws-sdk/client-batch';
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Config } from '../config';
+import type { CredentialSecretResult } from '../task-credentials/sync';
 import type { ComputeEnvironmentOutcome } from './compute-environments';
 import type { CredentialVerifier } from './credentials';
 import type { UserDataInput } from './user-data';
@@ -16,6 +17,9 @@ export type RolloutSettings = Pick<
   | 'updateTerminateJobs'
   | 'updateJobTimeoutMinutes'
   | 'keepLaunchTemplateVersions'
+  | 'taskCredentials'
+  | 'instanceCredentials'
+  | 'registrySecretPrefix'
 >;
 
 /** Bounded exponential back-off while a compute environment is UPDATING. */
@@ -53,6 +57,12 @@ export interface RolloutDeps {
   readonly remainingMs?: () => number;
 }
 
+/** What `supersededBy` may ask about the launch template, read when asked. */
+export interface LaunchTemplateView {
+  /** Whether a version of the launch template names this secret version (its description). */
+  hasVersionFor(secretVersionId: string): Promise<boolean>;
+}
+
 /** The secret version to roll out. `secretArn` is the full ARN (the user data names it). */
 export interface RolloutTarget {
   readonly secretArn: string;
@@ -62,9 +72,11 @@ export interface RolloutTarget {
    * not (say, a rotation made a newer version current while this run waited on a registry or on
    * an UPDATING compute environment). Asked right before the launch template's default version
    * moves and before a compute environment is updated after a wait, so a stale run never moves
-   * the fleet back to older credentials. Absent: V is always wanted.
+   * the fleet back to older credentials. The rollout passes a view of the launch template, so a
+   * caller can count a version that another rollout already published as superseding V (a
+   * rotation's pending version while finishSecret waits). Absent: V is always wanted.
    */
-  readonly supersededBy?: () => Promise<string | undefined>;
+  readonly supersededBy?: (launchTemplate?: LaunchTemplateView) => Promise<string | undefined>;
 }
 
 export interface ComputeEnvironmentResult {
@@ -74,6 +86,7 @@ export interface ComputeEnvironmentResult {
 
 export interface RolloutSummary {
   readonly secretVersionId: string;
+  /** Empty, with version 0, when the rollout configures no instances (SPEC §11). */
   readonly launchTemplateId: string;
   readonly launchTemplateVersion: number;
   /** False when a version for this secret version already existed and was reused. */
@@ -82,6 +95,8 @@ export interface RolloutSummary {
   readonly prunedVersions: readonly number[];
   /** Set when V stopped being wanted mid-rollout: why. Nothing was moved after that point. */
   readonly superseded?: string;
+  /** The registry credential secrets (SPEC §11), when TASK_CREDENTIALS=true. */
+  readonly credentialSecrets?: readonly CredentialSecretResult[];
 }
 
 /** Whether a compute environment's outcome makes the rollout incomplete. */

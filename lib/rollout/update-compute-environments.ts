@@ -1,4 +1,4 @@
-import type { ComputeEnvironmentDetail } from '@aws-sdk/client-batch';
+import { ClientException, type ComputeEnvironmentDetail } from '@aws-sdk/client-batch';
 import { describeError } from '../errors';
 import {
   type ComputeEnvironmentOutcome,
@@ -9,7 +9,7 @@ import {
   type UpdatePolicySettings,
   updateComputeEnvironment,
 } from './compute-environments';
-import type { LaunchTemplateState } from './launch-template';
+import { describeLaunchTemplate, hasVersionFor, type LaunchTemplateState } from './launch-template';
 import {
   type ComputeEnvironmentResult,
   DEFAULT_BACKOFF,
@@ -95,14 +95,37 @@ async function rollOutTo(
     const action = planComputeEnvironment(detail, target, policy);
     switch (action.kind) {
       case 'update': {
-        // After a wait the world may have moved on: never update to a superseded version.
-        const superseded = check > 0 ? await supersededBy?.() : undefined;
+        // After a wait the world may have moved on: never update to a superseded version. The
+        // launch template is read again, and only if supersededBy asks about it.
+        const superseded =
+          check > 0
+            ? await supersededBy?.({
+                hasVersionFor: async (secretVersionId) =>
+                  hasVersionFor(
+                    await describeLaunchTemplate(deps.ec2, target.launchTemplateId),
+                    secretVersionId,
+                  ),
+              })
+            : undefined;
         if (superseded) return { kind: 'skipped', reason: superseded };
-        await updateComputeEnvironment(deps.batch, action.request);
-        return { kind: 'updated' };
+        try {
+          await updateComputeEnvironment(deps.batch, action.request);
+          return { kind: 'updated' };
+        } catch (error) {
+          // An overlapping rollout (the function runs without reserved concurrency) updated it
+          // first: Batch refuses an update while the compute environment is UPDATING. Look again
+          // and plan from there: wait for it, or find it already on this version.
+          if (!(error instanceof ClientException)) throw error;
+          const [now] = await describeComputeEnvironments(deps.batch, [name]);
+          if (now?.status !== 'UPDATING') throw error;
+          detail = now;
+          continue;
+        }
       }
       case 'skip':
         return { kind: 'skipped', reason: action.reason };
+      case 'not-applicable':
+        return action;
       case 'refuse':
         return { kind: 'refused', reason: action.reason };
       case 'fail':

@@ -1,9 +1,6 @@
-import {
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  type SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
+import { PutSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { parseRegistrySecret, type RegistryCredential, SecretFormatError } from '../registry/secret';
+import { readSecretString, sameCredentials } from './secret-values';
 
 /** The pending version createSecret must make sure of. */
 export interface PendingVersion {
@@ -25,7 +22,7 @@ export interface CredentialIssuer {
   ensurePending(pending: PendingVersion): Promise<readonly RegistryCredential[]>;
 }
 
-/** Nothing is staged under the rotation's token; the message says how to stage a value. */
+/** Nothing new is staged for the rotation; the message says how to stage a value. */
 export class NothingStagedError extends Error {
   override readonly name = 'NothingStagedError';
 }
@@ -35,56 +32,91 @@ export class StagedValueError extends Error {
   override readonly name = 'StagedValueError';
 }
 
-/** The operator's command that stages a value under the rotation's token (AWS CLI v2). */
-export function stagingCommand(secretArn: string, token: string): string {
-  return [
-    'aws secretsmanager put-secret-value',
-    `--secret-id ${secretArn}`,
-    `--client-request-token ${token}`,
-    '--version-stages AWSPENDING',
-    '--secret-string file://registry-credentials.json',
-  ].join(' ');
+/** The operator's command that stages new credentials in the staging secret (AWS CLI v2). */
+export function stagingCommand(stagingSecretId: string): string {
+  return `aws secretsmanager put-secret-value --secret-id ${stagingSecretId} --secret-string file://registry-credentials.json`;
 }
 
 /**
- * The first issuer: it issues nothing itself but keeps the value an operator staged under the
- * rotation's token. GetSecretValue (VersionId=token, VersionStage=AWSPENDING) must find a value
- * and the value must parse (SPEC §3). Throws NothingStagedError with the staging command when
- * there is none, StagedValueError when the value is malformed.
+ * How to start the rotation again after createSecret failed: the failed rotation's value-less
+ * AWSPENDING version blocks RotateSecret ("A previous rotation isn't complete") until the label
+ * is removed from it.
+ */
+export function retryCommands(secretArn: string, token: string): string {
+  return (
+    `\`aws secretsmanager update-secret-version-stage --secret-id ${secretArn} --version-stage AWSPENDING ` +
+    `--remove-from-version-id ${token}\`, then \`aws secretsmanager rotate-secret --secret-id ${secretArn}\``
+  );
+}
+
+function parseStaged(secretString: string, what: string): RegistryCredential[] {
+  try {
+    return parseRegistrySecret(secretString);
+  } catch (error) {
+    if (!(error instanceof SecretFormatError)) throw error;
+    throw new StagedValueError(`${what} is invalid: ${error.message}`, { cause: error });
+  }
+}
+
+/**
+ * The first issuer, built for how Secrets Manager really rotates (SPEC §6): RotateSecret creates
+ * the rotation's AWSPENDING version itself, without a value, under a token it chooses. The
+ * operator puts the new credentials into the staging secret (REGISTRY_STAGING_SECRET_ARN) first;
+ * createSecret copies that value into the rotation's version (PutSecretValue with
+ * ClientRequestToken = token, AWSPENDING), as AWS's own rotation templates do. A value already
+ * under the token is kept (a retry finds it there). Throws NothingStagedError, with the commands
+ * to run, when nothing is staged or the staged value equals AWSCURRENT's; StagedValueError when it
+ * is malformed.
  */
 export class StagedCredentialIssuer implements CredentialIssuer {
-  constructor(private readonly secretsManager: SecretsManagerClient) {}
+  constructor(
+    private readonly secretsManager: SecretsManagerClient,
+    /** REGISTRY_STAGING_SECRET_ARN; undefined when the deployment has none. */
+    private readonly stagingSecretId: string | undefined,
+  ) {}
 
   async ensurePending(pending: PendingVersion): Promise<readonly RegistryCredential[]> {
-    let secretString: string | undefined;
-    try {
-      const response = await this.secretsManager.send(
-        new GetSecretValueCommand({
-          SecretId: pending.secretArn,
-          VersionId: pending.token,
-          VersionStage: 'AWSPENDING',
-        }),
-      );
-      secretString = response.SecretString;
-    } catch (error) {
-      if (!(error instanceof ResourceNotFoundException)) throw error;
-    }
-    if (secretString === undefined || secretString === '') {
+    const { secretArn, token } = pending;
+    const existing = await readSecretString(this.secretsManager, secretArn, {
+      versionId: token,
+      versionStage: 'AWSPENDING',
+    });
+    if (existing !== undefined) return parseStaged(existing, `The value under rotation token ${token}`);
+
+    const retry = retryCommands(secretArn, token);
+    if (this.stagingSecretId === undefined) {
       throw new NothingStagedError(
-        `No value is staged under rotation token ${pending.token} of ${pending.secretArn}. ` +
-          'Write the new registry credentials (SPEC §3 JSON) to registry-credentials.json, stage them with ' +
-          `\`${stagingCommand(pending.secretArn, pending.token)}\`, then retry the rotation with ` +
-          `\`aws secretsmanager rotate-secret --secret-id ${pending.secretArn}\`.`,
+        `No staging secret is configured (REGISTRY_STAGING_SECRET_ARN), so rotation ${token} of ${secretArn} has nothing to rotate to. ` +
+          `Deploy the stack (it creates the staging secret), stage the new credentials there, then run ${retry}.`,
       );
     }
-    try {
-      return parseRegistrySecret(secretString);
-    } catch (error) {
-      if (!(error instanceof SecretFormatError)) throw error;
-      throw new StagedValueError(
-        `The value staged under rotation token ${pending.token} is invalid: ${error.message}`,
-        { cause: error },
+    const staged = await readSecretString(this.secretsManager, this.stagingSecretId, {
+      versionStage: 'AWSCURRENT',
+    });
+    const howToStage =
+      'Write the new registry credentials (SPEC §3 JSON) to registry-credentials.json, stage them with ' +
+      `\`${stagingCommand(this.stagingSecretId)}\`, then run ${retry}.`;
+    if (staged === undefined) {
+      throw new NothingStagedError(
+        `Nothing is staged in ${this.stagingSecretId} for rotation ${token} of ${secretArn}. ${howToStage}`,
       );
     }
+    const credentials = parseStaged(staged, `The value staged in ${this.stagingSecretId}`);
+    const current = await readSecretString(this.secretsManager, secretArn, { versionStage: 'AWSCURRENT' });
+    if (current !== undefined && sameCredentials(current, staged)) {
+      throw new NothingStagedError(
+        `The value staged in ${this.stagingSecretId} is the current value of ${secretArn}: nothing new to rotate to. ${howToStage}`,
+      );
+    }
+    await this.secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: secretArn,
+        ClientRequestToken: token,
+        SecretString: staged,
+        VersionStages: ['AWSPENDING'],
+        ...(pending.rotationToken !== undefined ? { RotationToken: pending.rotationToken } : {}),
+      }),
+    );
+    return credentials;
   }
 }

@@ -1,7 +1,7 @@
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
 import { versionWithStage } from '../registry/secret-store';
-import type { LogSink, RolloutTarget } from '../rollout/rollout';
+import type { LaunchTemplateView, LogSink, RolloutTarget } from '../rollout/rollout';
 
 /** CloudTrail event names (API calls and service events) after which AWSCURRENT may have moved. */
 export const HANDLED_CLOUDTRAIL_EVENTS = [
@@ -182,10 +182,18 @@ export async function handleSecretChanged(
     secretVersionId: current,
   });
   // A rotation may move AWSCURRENT on while this run waits: it must not then move the fleet back.
-  const supersededBy = async (): Promise<string | undefined> => {
+  // Nor while the rotation's finishSecret is still rolling its pending version out (it moves
+  // AWSCURRENT only after the fleet took it): a pending version that already has its launch
+  // template version supersedes the older AWSCURRENT.
+  const supersededBy = async (launchTemplate?: LaunchTemplateView): Promise<string | undefined> => {
     const now = await deps.secretsManager.send(new DescribeSecretCommand({ SecretId: secret.arn }));
     const latest = versionWithStage(now.VersionIdsToStages, 'AWSCURRENT');
-    return latest === current ? undefined : `superseded: AWSCURRENT is now version ${latest ?? '(none)'}`;
+    if (latest !== current) return `superseded: AWSCURRENT is now version ${latest ?? '(none)'}`;
+    const pending = versionWithStage(now.VersionIdsToStages, 'AWSPENDING');
+    if (pending !== undefined && pending !== current && (await launchTemplate?.hasVersionFor(pending))) {
+      return `superseded: a rotation is rolling out pending version ${pending} (its launch template version exists)`;
+    }
+    return undefined;
   };
   await deps.rollout({ secretArn: secret.arn, secretVersionId: current, supersededBy });
   return { kind: 'rolled-out', secretVersionId: current };

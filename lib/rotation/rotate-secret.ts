@@ -4,11 +4,13 @@ import {
   UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod/mini';
-import { readRegistrySecret, versionWithStage } from '../registry/secret-store';
+import { parseRegistrySecret, type RegistryCredential, SecretFormatError } from '../registry/secret';
+import { versionWithStage } from '../registry/secret-store';
 import { type CredentialVerifier, verifyRegistryCredentials } from '../rollout/credentials';
 import type { LogSink, RolloutSummary, RolloutTarget } from '../rollout/rollout';
 import type { CredentialIssuer } from './credential-issuer';
 import { refersToSecret } from './on-secret-changed';
+import { readSecretString, sameCredentials } from './secret-values';
 
 export const ROTATION_STEPS = ['createSecret', 'setSecret', 'testSecret', 'finishSecret'] as const;
 export type RotationStep = (typeof ROTATION_STEPS)[number];
@@ -37,6 +39,30 @@ export function parseRotationEvent(event: unknown): RotationEvent {
   return parsed.data;
 }
 
+/** The pending value, parsed; a malformed one names the version and the rule, never a value. */
+function parsePending(secretString: string, token: string): RegistryCredential[] {
+  try {
+    return parseRegistrySecret(secretString);
+  } catch (error) {
+    if (!(error instanceof SecretFormatError)) throw error;
+    throw new SecretFormatError(`secret version ${token}: ${error.message}`, { cause: error });
+  }
+}
+
+/**
+ * Takes AWSPENDING off the rotated version (UpdateSecretVersionStage with RemoveFromVersionId
+ * only), so no label is left that a later RotateSecret could take for a rotation in progress.
+ */
+async function removePending(client: SecretsManagerClient, secretArn: string, token: string): Promise<void> {
+  await client.send(
+    new UpdateSecretVersionStageCommand({
+      SecretId: secretArn,
+      VersionStage: 'AWSPENDING',
+      RemoveFromVersionId: token,
+    }),
+  );
+}
+
 export interface RotationDeps {
   readonly secretsManager: SecretsManagerClient;
   /** REGISTRY_SECRET_ARN: the only secret this function rotates (the fleet's user data reads it). */
@@ -59,8 +85,11 @@ export type RotationResult = 'done' | 'already-current';
  * - createSecret: the credential issuer makes sure a valid value is pending under the token;
  * - setSecret: nothing (a registry's credentials are issued by its owner, not changed here);
  * - testSecret: logs in to every registry with the pending credentials (CredentialCheckError);
+ *   a pending version without a value or with AWSCURRENT's value is Secrets Manager's
+ *   configuration test and passes without contacting a registry;
  * - finishSecret: rolls the pending version out, then moves AWSCURRENT to it
- *   (UpdateSecretVersionStage with RemoveFromVersionId), so a failed rollout changes nothing.
+ *   (UpdateSecretVersionStage with RemoveFromVersionId), so a failed rollout changes nothing, and
+ *   takes AWSPENDING off it.
  * Throws RotationError when a check fails; other errors pass through for Secrets Manager to retry.
  */
 export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Promise<RotationResult> {
@@ -81,6 +110,10 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
     throw new RotationError(`Version ${token} is not a version of secret ${secretArn}`);
   }
   if (stages.includes('AWSCURRENT')) {
+    // A finishSecret retried after AWSCURRENT moved still takes AWSPENDING off the version.
+    if (event.Step === 'finishSecret' && stages.includes('AWSPENDING')) {
+      await removePending(deps.secretsManager, secretArn, token);
+    }
     deps.logger.info('rotation step skipped: the version is already AWSCURRENT', log);
     return 'already-current';
   }
@@ -108,10 +141,34 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
       );
       break;
     case 'testSecret': {
-      const pending = await readRegistrySecret(deps.secretsManager, secretArn, { versionId: token });
-      const registries = pending.credentials.map((c) => c.registry.name);
+      // Secrets Manager's configuration test (RotateSecret with RotateImmediately false, as
+      // CloudFormation's RotateImmediatelyOnUpdate: false does at deploy) runs this step alone on
+      // an AWSPENDING version it creates and then removes: without a value on a new stack's empty
+      // secret, or holding AWSCURRENT's value. Nothing new is pending, so no registry is asked
+      // (a briefly unreachable one must not fail a deploy); finishSecret's rollout verifies anyway.
+      const pendingValue = await readSecretString(deps.secretsManager, secretArn, {
+        versionId: token,
+        versionStage: 'AWSPENDING',
+      });
+      const currentId = versionWithStage(versions, 'AWSCURRENT');
+      const currentValue =
+        pendingValue === undefined || currentId === undefined
+          ? undefined
+          : await readSecretString(deps.secretsManager, secretArn, { versionId: currentId });
+      if (
+        pendingValue === undefined ||
+        (currentValue !== undefined && sameCredentials(currentValue, pendingValue))
+      ) {
+        deps.logger.info('configuration test: nothing new is pending, no registry contacted', {
+          ...log,
+          pending: pendingValue === undefined ? 'no value' : "AWSCURRENT's value",
+        });
+        break;
+      }
+      const pending = parsePending(pendingValue, token);
+      const registries = pending.map((c) => c.registry.name);
       if (deps.verifyCredentials) {
-        await verifyRegistryCredentials(deps.verifier, pending.credentials);
+        await verifyRegistryCredentials(deps.verifier, pending);
         deps.logger.info('pending credentials accepted by every registry', { ...log, registries });
       } else {
         deps.logger.warn('registry logins skipped (VERIFY_CREDENTIALS=false); value is well-formed', {
@@ -150,6 +207,7 @@ export async function rotateSecret(deps: RotationDeps, event: RotationEvent): Pr
         }),
       );
       deps.logger.info('AWSCURRENT moved to the rolled-out version', { ...log, previousVersionId: current });
+      await removePending(deps.secretsManager, secretArn, token);
       break;
     }
   }

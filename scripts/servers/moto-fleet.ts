@@ -4,9 +4,14 @@ import {
   AddRoleToInstanceProfileCommand,
   CreateInstanceProfileCommand,
   CreateRoleCommand,
+  GetRoleCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
-import { RotateSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  CreateSecretCommand,
+  RotateSecretCommand,
+  type SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 
 /** Where moto listens, as an SDK client's endpoint and region. */
 export interface MotoClientConfig {
@@ -99,22 +104,6 @@ export async function provisionBatchFleet(moto: MotoClientConfig, options: Fleet
 }
 
 /**
- * Creates in moto the execution role of managed job definitions (SPEC §11: ECS or Fargate reads
- * the registry credential secret with it), trusted by ECS tasks; returns its ARN.
- */
-export async function createExecutionRole(moto: MotoClientConfig, name: string): Promise<string> {
-  const iam = new IAMClient({ ...moto, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-  const role = await iam.send(
-    new CreateRoleCommand({
-      RoleName: `${name}-execution`,
-      AssumeRolePolicyDocument: trust('ecs-tasks.amazonaws.com'),
-    }),
-  );
-  if (!role.Role?.Arn) throw new Error('moto returned no execution role');
-  return role.Role.Arn;
-}
-
-/**
  * Turns rotation on for a secret in moto, which rotateSecret's checks require. moto records the
  * schedule only through RotateSecret; without a Lambda ARN and with RotateImmediately=false it
  * keeps the value and makes a copy of it the new AWSCURRENT version, whose id this returns.
@@ -131,5 +120,74 @@ export async function enableRotation(
     }),
   );
   if (!rotated.VersionId) throw new Error('moto returned no secret version');
+  return rotated.VersionId;
+}
+
+/** Creates the staging secret (SPEC §6) as the stack does: empty until the operator stages a value. */
+export async function createStagingSecret(
+  secretsManager: SecretsManagerClient,
+  name: string,
+): Promise<string> {
+  const created = await secretsManager.send(new CreateSecretCommand({ Name: name }));
+  if (!created.ARN) throw new Error('moto returned no staging secret ARN');
+  return created.ARN;
+}
+
+/**
+ * A stand-in rotation function in moto's Lambda, for RotateSecret to name (moto runs it without
+ * Docker: it answers and does nothing). The real rotateSecret steps run elsewhere.
+ */
+async function placeholderRotationFunction(moto: MotoClientConfig): Promise<string> {
+  const client = { ...moto, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
+  const name = 'brg-rotation-placeholder';
+  const iam = new IAMClient(client);
+  const role = await iam
+    .send(new CreateRoleCommand({ RoleName: name, AssumeRolePolicyDocument: trust('lambda.amazonaws.com') }))
+    .catch(async () => iam.send(new GetRoleCommand({ RoleName: name })));
+  // moto's Lambda API over plain HTTP (the project has no Lambda client); the Authorization
+  // header's credential scope tells moto's server which service is meant.
+  const date = new Date().toISOString().slice(0, 10).replaceAll('-', '');
+  const headers = {
+    'content-type': 'application/json',
+    authorization: `AWS4-HMAC-SHA256 Credential=testing/${date}/${moto.region}/lambda/aws4_request, SignedHeaders=host, Signature=0`,
+  };
+  const base = `${moto.endpoint}/2015-03-31/functions`;
+  const existing = await fetch(`${base}/${name}`, { headers });
+  if (existing.ok)
+    return ((await existing.json()) as { Configuration: { FunctionArn: string } }).Configuration.FunctionArn;
+  const created = await fetch(base, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      FunctionName: name,
+      Runtime: 'nodejs22.x',
+      Role: role.Role?.Arn,
+      Handler: 'index.handler',
+      Code: { ZipFile: Buffer.from('placeholder').toString('base64') },
+    }),
+  });
+  if (!created.ok)
+    throw new Error(`moto refused the placeholder function: ${created.status} ${await created.text()}`);
+  return ((await created.json()) as { FunctionArn: string }).FunctionArn;
+}
+
+/**
+ * Starts a rotation as Secrets Manager does (RotateSecret): a new AWSPENDING version without a
+ * value, under a token RotateSecret chooses, which this returns. moto's RotateSecret invokes the
+ * placeholder function; the caller then runs rotateSecret's four steps with the token.
+ */
+export async function startRotation(
+  secretsManager: SecretsManagerClient,
+  moto: MotoClientConfig,
+  secretArn: string,
+): Promise<string> {
+  const rotated = await secretsManager.send(
+    new RotateSecretCommand({
+      SecretId: secretArn,
+      RotationLambdaARN: await placeholderRotationFunction(moto),
+      RotateImmediately: true,
+    }),
+  );
+  if (!rotated.VersionId) throw new Error('moto returned no rotation version');
   return rotated.VersionId;
 }

@@ -50,6 +50,11 @@ class InitialUserDataPlugin {
     const launchTemplate = resources.LaunchTemplate;
     if (!launchTemplate)
       throw new Error('serverless.yml has no LaunchTemplate resource for the initial user data');
+    // Hardened mode (instanceCredentials 'false'): instances read nothing at boot, so no user data.
+    if (String(service.custom.instanceCredentials) === 'false') {
+      delete launchTemplate.Properties.LaunchTemplateData.UserData;
+      return;
+    }
     const secretArn = service.custom.ref.secretArn;
     launchTemplate.Properties.LaunchTemplateData.UserData = initialUserData(
       this.serverless.serviceDir,

@@ -183,7 +183,7 @@ describe('a stale onSecretChanged rollout overlapping a rotation', () => {
       {
         secretsManager,
         secretId: SECRET_ARN,
-        issuer: new StagedCredentialIssuer(secretsManager),
+        issuer: new StagedCredentialIssuer(secretsManager, 'batch-registry-credentials-staging'),
         verifier: { login: jest.fn().mockResolvedValue(undefined) },
         verifyCredentials: true,
         rollout: rolloutFor(secretsManager),

@@ -11,6 +11,7 @@ import {
   DescribeLaunchTemplateVersionsCommand,
   EC2ServiceException,
   ModifyLaunchTemplateCommand,
+  type ResponseLaunchTemplateData,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeSecretCommand,
@@ -115,6 +116,8 @@ interface LaunchTemplateVersion {
   /** Base64, as CreateLaunchTemplateVersion received it. */
   readonly userData: string | undefined;
   readonly clientToken: string | undefined;
+  /** The whole launch template data of the version (its user data included). */
+  readonly data: ResponseLaunchTemplateData;
 }
 
 interface SecretVersionState {
@@ -161,6 +164,7 @@ export class FakeAws {
         description: n === 1 ? 'initial' : versionDescriptionFor(`older-${n}`),
         userData: undefined,
         clientToken: undefined,
+        data: {},
       });
     }
     this.defaultVersion = count;
@@ -205,6 +209,18 @@ export class FakeAws {
 
   currentVersion(): string | undefined {
     return [...this.secretVersions].find(([, state]) => state.stages.includes('AWSCURRENT'))?.[0];
+  }
+
+  /**
+   * What CloudFormation does when a stack update changes an `AWS::EC2::LaunchTemplate`: a new
+   * latest version with the template's whole data, the default left where it was
+   * (cloudformation-coverage-roadmap issue 1518). Returns the new version's number.
+   */
+  cloudFormationUpdate(data: ResponseLaunchTemplateData, description?: string): number {
+    const versionNumber = Math.max(0, ...this.versions.map((v) => v.versionNumber)) + 1;
+    this.versions.push({ versionNumber, description, userData: data.UserData, clientToken: undefined, data });
+    this.journal.push(`CloudFormation LaunchTemplate ${versionNumber}`);
+    return versionNumber;
   }
 
   /** Versions whose description names secret version `secretVersionId`. */
@@ -290,6 +306,12 @@ export class FakeAws {
     secretsMock.on(UpdateSecretVersionStageCommand).callsFake(async (input) => {
       const fault = await this.gate('UpdateSecretVersionStage');
       const stage = input.VersionStage ?? '';
+      if (input.MoveToVersionId === undefined && input.RemoveFromVersionId !== undefined) {
+        const from = this.secretVersions.get(input.RemoveFromVersionId);
+        if (from) from.stages = from.stages.filter((label) => label !== stage);
+        this.journal.push(`UpdateSecretVersionStage ${stage} removed from ${input.RemoveFromVersionId}`);
+        return this.settle(fault, { ARN: SECRET_ARN, Name: SECRET_NAME });
+      }
       const to = input.MoveToVersionId ?? '';
       const holder = [...this.secretVersions].find(([, state]) => state.stages.includes(stage))?.[0];
       if (holder !== undefined && holder !== to && input.RemoveFromVersionId !== holder) {
@@ -317,7 +339,7 @@ export class FakeAws {
         CreateTime: new Date('2025-03-01T00:00:00Z'),
         CreatedBy: `arn:aws:iam::${ACCOUNT}:root`,
         DefaultVersion: version.versionNumber === this.defaultVersion,
-        LaunchTemplateData: version.userData === undefined ? {} : { UserData: version.userData },
+        LaunchTemplateData: structuredClone(version.data),
       }));
   }
 
@@ -347,13 +369,32 @@ export class FakeAws {
       }
       let versionNumber = known?.version;
       if (versionNumber === undefined) {
+        // The new version inherits every parameter of SourceVersion, the given ones overwriting
+        // (CreateLaunchTemplateVersion, EC2 API reference).
+        const source =
+          input.SourceVersion === undefined
+            ? undefined
+            : this.versions.find((version) => String(version.versionNumber) === input.SourceVersion);
+        if (input.SourceVersion !== undefined && !source) {
+          throw new EC2ServiceException({
+            name: 'InvalidLaunchTemplateId.VersionNotFound',
+            $fault: 'client',
+            $metadata: { httpStatusCode: 400 },
+            message: `Could not find launch template version ${input.SourceVersion}`,
+          });
+        }
+        const data = {
+          ...structuredClone(source?.data ?? {}),
+          ...input.LaunchTemplateData,
+        } as ResponseLaunchTemplateData;
         this.snapshotForStale = [...this.versions];
         versionNumber = Math.max(0, ...this.versions.map((v) => v.versionNumber)) + 1;
         this.versions.push({
           versionNumber,
           description: input.VersionDescription,
-          userData: input.LaunchTemplateData?.UserData,
+          userData: data.UserData,
           clientToken: token,
+          data,
         });
         if (token !== undefined) this.tokens.set(token, { version: versionNumber, fingerprint });
         this.journal.push(`CreateLaunchTemplateVersion ${versionNumber}`);

@@ -12,10 +12,14 @@ import { mockJobQueue } from '../helpers/job-queue';
 import { batchMock, ec2Mock, FakeAws, LT_ID, SECRET_ARN, secretsMock } from './fake-aws';
 
 // A registry that accepts the TCP connection and never answers, and one whose token service does
-// that: with REGISTRY_TIMEOUT_MS small, the gateway answers 502 naming the registry (not 504, not
-// a hung request), and the rollout stops before any EC2 or Batch call.
+// that: with REGISTRY_TIMEOUT_MS small, the gateway answers 504 with Retry-After naming the
+// registry (not a hung request), and the rollout stops before any EC2 or Batch call. A registry
+// whose every answer is slow but within the timeout is cut off by REGISTRY_DEADLINE_MS, one
+// deadline for the whole manifest check (issue 17 item 8).
 
 const TIMEOUT_MS = 300;
+const DEADLINE_MS = 500;
+const SLOW_ANSWER_MS = 200;
 const CURRENT = '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13';
 const TOKEN = 'b7c1e4a2-3f5d-4e8a-9c21-6d0f2a4b8e11';
 const context = { functionName: 'faults', awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
@@ -25,6 +29,8 @@ const sockets = new Set<Socket>();
 let challenger: HttpServer;
 let silentHost: string;
 let challengerHost: string;
+let slow: HttpServer;
+let slowHost: string;
 let submitJob: (event: HttpEvent, context: Context) => Promise<HttpResult>;
 let onSecretChanged: (event: unknown, context: Context) => Promise<void>;
 let rotateSecret: (event: unknown, context: Context) => Promise<void>;
@@ -54,6 +60,15 @@ beforeAll(async () => {
       .end('{"errors":[{"code":"UNAUTHORIZED"}]}');
   });
   challengerHost = `127.0.0.1:${await listen(challenger)}`;
+  // A registry with token auth whose every answer takes SLOW_ANSWER_MS: three of them pass the deadline.
+  slow = createHttpServer((request, response) => {
+    setTimeout(() => {
+      if (request.url?.startsWith('/token')) response.writeHead(200).end('{"token":"t"}');
+      else if (request.headers.authorization === 'Bearer t') response.writeHead(200).end();
+      else response.writeHead(401, { 'www-authenticate': `Bearer realm="http://${slowHost}/token"` }).end();
+    }, SLOW_ANSWER_MS);
+  });
+  slowHost = `127.0.0.1:${await listen(slow)}`;
 
   const env: Record<string, string> = {
     AWS_REGION: 'us-east-1',
@@ -62,6 +77,8 @@ beforeAll(async () => {
     COMPUTE_ENVIRONMENTS: 'ce-ondemand',
     JOB_QUEUE: 'private-registry-jobs',
     REGISTRY_TIMEOUT_MS: String(TIMEOUT_MS),
+    REGISTRY_DEADLINE_MS: String(DEADLINE_MS),
+    ALLOWED_REGISTRIES: `http://${slowHost}`,
     SECRET_CACHE_SECONDS: '0',
     IMAGE_CACHE_SECONDS: '0',
     EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
@@ -78,6 +95,8 @@ afterAll(async () => {
   await new Promise((resolve) => silent.close(resolve));
   challenger.closeAllConnections();
   await new Promise((resolve) => challenger.close(resolve));
+  slow.closeAllConnections();
+  await new Promise((resolve) => slow.close(resolve));
 });
 
 let fake: FakeAws;
@@ -94,7 +113,8 @@ beforeEach(() => {
     ],
   });
   fake.addSecretVersion(CURRENT, secret, ['AWSCURRENT']);
-  fake.addSecretVersion(TOKEN, secret, ['AWSPENDING']);
+  // New passwords: a pending value equal to AWSCURRENT's is Secrets Manager's configuration test.
+  fake.addSecretVersion(TOKEN, secret.replaceAll('pw-timeout-', 'pw-rotated-'), ['AWSPENDING']);
   fake.install();
   mockJobQueue(batchMock, 'private-registry-jobs');
   jest.spyOn(process.stdout, 'write').mockReturnValue(true);
@@ -126,18 +146,20 @@ async function thrown(work: Promise<unknown>): Promise<unknown> {
 
 describe('a registry that never answers', () => {
   it.each([
-    ['the registry itself', () => silentHost],
-    ['its token service', () => challengerHost],
-  ])('POST /jobs answers 502 naming the registry when %s times out', async (_case, host) => {
+    ['the registry itself times out', () => silentHost],
+    ['its token service times out', () => challengerHost],
+    ['every answer of a slow registry adds up past REGISTRY_DEADLINE_MS', () => slowHost],
+  ])('POST /jobs answers 504 with Retry-After naming the registry when %s', async (_case, host) => {
     const registry = host();
 
     const { value: result, ms } = await timed(submitJob(postJobs(`${registry}/team/app:1`), context));
 
-    expect(result.statusCode).toBe(502);
+    expect(result.statusCode).toBe(504);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
+    expect(result.headers?.['retry-after']).toBe('10');
     expect(JSON.parse(result.body ?? '{}')).toMatchObject({
-      status: 502,
-      detail: `The registry ${registry} is unreachable.`,
+      status: 504,
+      detail: `The registry ${registry} did not answer in time; retry after 10 seconds.`,
     });
     expect(ms).toBeLessThan(TIMEOUT_MS * 10);
     expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
@@ -148,8 +170,8 @@ describe('a registry that never answers', () => {
 
     expect(error).toBeInstanceOf(CredentialCheckError);
     const message = error instanceof Error ? error.message : '';
-    expect(message).toContain(`${silentHost} (no HTTP status: unreachable)`);
-    expect(message).toContain(`${challengerHost} (no HTTP status: unreachable)`);
+    expect(message).toContain(`${silentHost} (no HTTP status: timeout)`);
+    expect(message).toContain(`${challengerHost} (no HTTP status: timeout)`);
     expect(ec2Mock.calls()).toHaveLength(0);
     expect(batchMock.calls()).toHaveLength(0);
     expect(fake.journal).toEqual([]);
@@ -164,7 +186,7 @@ describe('a registry that never answers', () => {
 
       expect(error).toBeInstanceOf(CredentialCheckError);
       expect(error instanceof Error ? error.message : '').toContain(
-        `${silentHost} (no HTTP status: unreachable)`,
+        `${silentHost} (no HTTP status: timeout)`,
       );
       expect(ec2Mock.calls()).toHaveLength(0);
       expect(batchMock.calls()).toHaveLength(0);

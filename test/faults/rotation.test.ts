@@ -43,7 +43,7 @@ function rotationDeps(login: jest.Mock = jest.fn().mockResolvedValue(undefined))
   return {
     secretsManager,
     secretId: SECRET_ARN,
-    issuer: new StagedCredentialIssuer(secretsManager),
+    issuer: new StagedCredentialIssuer(secretsManager, 'batch-registry-credentials-staging'),
     verifier: { login },
     verifyCredentials: true,
     rollout: (target) => rollout(rolloutDeps, target),
@@ -72,7 +72,11 @@ function expectRotated(fake: FakeAws): void {
   );
   expect(lastUpdate).toBeGreaterThanOrEqual(0);
   expect(stageMove).toBeGreaterThan(lastUpdate);
-  expect(fake.journal.at(-1)).toBe(`UpdateSecretVersionStage AWSCURRENT→${TOKEN}`);
+  // Then AWSPENDING comes off it, so a later RotateSecret does not find a rotation in progress.
+  expect(fake.journal.slice(stageMove + 1)).toEqual([
+    `UpdateSecretVersionStage AWSPENDING removed from ${TOKEN}`,
+  ]);
+  expect(fake.secretVersions.get(TOKEN)?.stages).toEqual(['AWSCURRENT']);
 }
 
 describe('rotation finishSecret under faults', () => {
@@ -99,7 +103,11 @@ describe('rotation finishSecret under faults', () => {
       const again = await rotateSecret(deps, event('finishSecret'));
 
       expect([retried, again]).toEqual(['done', 'already-current']);
-      expect(secretsMock).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
+      expect(
+        secretsMock
+          .commandCalls(UpdateSecretVersionStageCommand)
+          .filter((call) => call.args[0].input.VersionStage === 'AWSCURRENT'),
+      ).toHaveLength(1);
       expectRotated(fake);
     },
   );

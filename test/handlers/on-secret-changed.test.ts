@@ -10,8 +10,10 @@ import {
   ModifyLaunchTemplateCommand,
 } from '@aws-sdk/client-ec2';
 import {
+  CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
@@ -89,6 +91,13 @@ describe('on-secret-changed handler', () => {
       ],
     });
     batchMock.on(UpdateComputeEnvironmentCommand).resolves({ computeEnvironmentName: 'ce-ondemand' });
+    // TASK_CREDENTIALS defaults to true: the registry credential secrets (SPEC §11), none yet.
+    secretsMock.on(ListSecretsCommand).resolves({ SecretList: [] });
+    secretsMock.on(CreateSecretCommand).callsFake((input) => ({
+      ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}-AbCdEf`,
+      Name: input.Name,
+      VersionId: input.ClientRequestToken,
+    }));
   });
 
   it('rolls the current version out to the fleet on a Secret Label Updated event', async () => {
@@ -97,6 +106,10 @@ describe('on-secret-changed handler', () => {
     await handler(loadEvent('secretLabelUpdated'), context);
 
     expect(login).toHaveBeenCalledWith(expect.objectContaining({ name: 'docker.io' }), expect.anything());
+    expect(secretsMock).toHaveReceivedCommandWith(CreateSecretCommand, {
+      Name: 'batch-registry-gateway/registry-credentials/docker.io',
+      SecretString: JSON.stringify({ username: 'bot', password: 'hub-SECRET' }),
+    });
     expect(batchMock).toHaveReceivedCommandWith(UpdateComputeEnvironmentCommand, {
       computeResources: { launchTemplate: { launchTemplateId: LT_ID, version: '2' } },
       updatePolicy: { terminateJobsOnUpdate: false, jobExecutionTimeoutMinutes: 30 },

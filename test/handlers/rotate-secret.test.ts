@@ -45,6 +45,12 @@ describe('rotate-secret handler', () => {
       SecretString: JSON.stringify({ registry_url: 'ghcr.io', username: 'bot', password: 'handler-SECRET' }),
       VersionStages: ['AWSPENDING'],
     });
+    secretsMock.on(GetSecretValueCommand, { VersionId: '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13' }).resolves({
+      ARN: FIXTURE_SECRET.arn,
+      VersionId: '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13',
+      SecretString: JSON.stringify({ registry_url: 'ghcr.io', username: 'bot', password: 'handler-OLD' }),
+      VersionStages: ['AWSCURRENT'],
+    });
   });
 
   it('runs testSecret through the wired registry client', async () => {

@@ -261,6 +261,7 @@ describe('POST /jobs handler', () => {
         'team/app',
         '1.4.2',
         { username: 'bot', password: PASSWORD },
+        { signal: expect.any(AbortSignal) },
       );
     });
 
@@ -277,6 +278,7 @@ describe('POST /jobs handler', () => {
           username: 'hub-bot',
           password: HUB_PASSWORD,
         },
+        { signal: expect.any(AbortSignal) },
       );
       expect(batchMock).toHaveReceivedCommandWith(RegisterJobDefinitionCommand, {
         containerProperties: expect.objectContaining({ image: 'docker.io/library/alpine:latest' }),
@@ -296,7 +298,9 @@ describe('POST /jobs handler', () => {
         image: `registry.example.com/team/app@${digest}`,
         jobName: 'app-abababababab',
       });
-      expect(manifestExists).toHaveBeenCalledWith(expect.anything(), 'team/app', digest, expect.anything());
+      expect(manifestExists).toHaveBeenCalledWith(expect.anything(), 'team/app', digest, expect.anything(), {
+        signal: expect.any(AbortSignal),
+      });
     });
 
     it('accepts an image from ALLOWED_REGISTRIES and checks it without credentials', async () => {
@@ -308,6 +312,7 @@ describe('POST /jobs handler', () => {
         'docker/library/busybox',
         '1.36',
         undefined,
+        { signal: expect.any(AbortSignal) },
       );
     });
 

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   CreateLaunchTemplateCommand,
   DescribeLaunchTemplateVersionsCommand,
@@ -7,6 +6,7 @@ import {
 import {
   CreateSecretCommand,
   DescribeSecretCommand,
+  GetSecretValueCommand,
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -15,7 +15,12 @@ import { versionDescriptionFor } from '../../lib/rollout/launch-template';
 import { renderUserData } from '../../lib/rollout/user-data';
 import type { RotationStep } from '../../lib/rotation/rotate-secret';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
-import { enableRotation, provisionBatchFleet } from '../../scripts/servers/moto-fleet';
+import {
+  createStagingSecret,
+  enableRotation,
+  provisionBatchFleet,
+  startRotation,
+} from '../../scripts/servers/moto-fleet';
 import { type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
 
 jest.setTimeout(120000);
@@ -30,6 +35,8 @@ let registry: RunningRegistry;
 let ec2: EC2Client;
 let secretsManager: SecretsManagerClient;
 let secretArn: string;
+let stagingSecretArn: string;
+let motoConfig: { endpoint: string; region: string };
 let launchTemplateId: string;
 let handler: (event: unknown, context: Context) => Promise<void>;
 const savedEnv = { ...process.env };
@@ -52,16 +59,23 @@ async function launchTemplateVersions() {
   return response.LaunchTemplateVersions ?? [];
 }
 
+/**
+ * The operator's side of a rotation (README): the new value into the staging secret, then
+ * RotateSecret, which creates the rotation's AWSPENDING version without a value under its own
+ * token (moto PR 8504, as AWS does). Returns that token.
+ */
 async function stagePending(user: { username: string; password: string }): Promise<string> {
-  const token = randomUUID();
   await secretsManager.send(
-    new PutSecretValueCommand({
-      SecretId: secretArn,
-      ClientRequestToken: token,
-      SecretString: secretValue(user),
-      VersionStages: ['AWSPENDING'],
-    }),
+    new PutSecretValueCommand({ SecretId: stagingSecretArn, SecretString: secretValue(user) }),
   );
+  const token = await startRotation(secretsManager, motoConfig, secretArn);
+  const placeholder = await secretsManager
+    .send(new GetSecretValueCommand({ SecretId: secretArn, VersionId: token, VersionStage: 'AWSPENDING' }))
+    .then(
+      () => 'a value',
+      (error: unknown) => (error instanceof Error ? error.name : 'error'),
+    );
+  expect(placeholder).toBe('ResourceNotFoundException');
   return token;
 }
 
@@ -106,6 +120,8 @@ beforeAll(async () => {
   );
   secretArn = created.ARN ?? '';
   await enableRotation(secretsManager, secretArn);
+  stagingSecretArn = await createStagingSecret(secretsManager, 'brg-registry-credentials-staging');
+  motoConfig = { endpoint: moto.endpoint, region: moto.env.AWS_REGION ?? 'us-east-1' };
   const template = await ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: 'brg-batch',
@@ -127,6 +143,7 @@ beforeAll(async () => {
     REGISTRY_SECRET_ARN: secretArn,
     LAUNCH_TEMPLATE_ID: launchTemplateId,
     COMPUTE_ENVIRONMENTS: 'brg-ondemand',
+    REGISTRY_STAGING_SECRET_ARN: stagingSecretArn,
     POWERTOOLS_LOG_LEVEL: 'INFO',
   });
   ({ handler } = await import('../../handlers/rotate-secret'));

@@ -93,6 +93,8 @@ async function runBoot(input: UserDataInput, existingConfig?: string): Promise<B
       BRG_IMDS_ENDPOINT: imds.url,
       BRG_ECS_CONFIG_FILE: configFile,
       BRG_SECRETS_MANAGER_ENDPOINT_URL: moto.endpoint,
+      BRG_DOCKER_DAEMON_CONFIG: join(dir, 'docker', 'daemon.json'),
+      BRG_DOCKER_PID_FILE: join(dir, 'no-dockerd.pid'),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -159,6 +161,10 @@ describe('the boot script is the only place the password is written', () => {
       expect(statSync(boot.configFile).mode & 0o777).toBe(0o600);
     }
     expect(run.stdout).toContain('wrote ECS agent auth data for');
+    // The http:// registry went into Docker's insecure-registries, by host only.
+    const daemonJson = readConfig(join(run.configFile, '..', 'docker', 'daemon.json'));
+    expect(JSON.parse(daemonJson)).toEqual({ 'insecure-registries': [registry.host] });
+    expect(findLeaks(canary, daemonJson)).toEqual([]);
   });
 
   it.each([

@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import {
   ClientException,
   DescribeComputeEnvironmentsCommand,
@@ -63,6 +64,9 @@ let tokens: TokenServer;
 let bearerRegistry: RunningRegistry;
 let wrongRegistry: RunningRegistry;
 let closedHost: string;
+/** Redirects every request to the Basic registry, as registry.k8s.io does to its upstream. */
+let redirector: Server;
+let redirectorHost: string;
 
 type Handlers = {
   rotateSecret: (event: unknown, context: Context) => Promise<void>;
@@ -94,6 +98,13 @@ beforeAll(async () => {
     }),
   ]);
   closedHost = `127.0.0.1:${await freePort()}`;
+  redirector = createServer((request, response) => {
+    response.writeHead(307, { location: `${basicRegistry.url}${request.url ?? '/'}` }).end();
+  });
+  await new Promise<void>((resolve) => redirector.listen(0, '127.0.0.1', resolve));
+  const redirectorAddress = redirector.address();
+  if (redirectorAddress === null || typeof redirectorAddress === 'string') throw new Error('no TCP address');
+  redirectorHost = `127.0.0.1:${redirectorAddress.port}`;
   await pushImage(basicRegistry.url, 'team/app', '1', basicAuth(user));
   await pushImage(
     bearerRegistry.url,
@@ -137,6 +148,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   restoreEnv?.();
+  redirector?.closeAllConnections();
+  await new Promise((resolve) => (redirector ? redirector.close(resolve) : resolve(undefined)));
   await Promise.all([basicRegistry?.stop(), bearerRegistry?.stop(), wrongRegistry?.stop(), tokens?.stop()]);
 });
 
@@ -151,6 +164,7 @@ const SECRETS = {
     }),
   refused: () => JSON.stringify({ registries: [{ registry_url: wrongRegistry.url, ...user }] }),
   unreachable: () => JSON.stringify({ registries: [{ registry_url: `http://${closedHost}`, ...user }] }),
+  redirecting: () => JSON.stringify({ registries: [{ registry_url: `http://${redirectorHost}`, ...user }] }),
   'not JSON': () => `{"username":"${user.username}","password":"${user.password}"`,
   'a JSON string': () => JSON.stringify(user.password),
   'registry_url with user info': () =>
@@ -171,7 +185,7 @@ const SECRETS = {
 } as const;
 type SecretKind = keyof typeof SECRETS;
 const MALFORMED = Object.keys(SECRETS).filter(
-  (kind) => !['good', 'refused', 'unreachable'].includes(kind),
+  (kind) => !['good', 'refused', 'unreachable', 'redirecting'].includes(kind),
 ) as SecretKind[];
 
 let fake: FakeAws;
@@ -334,11 +348,22 @@ describe('the canary detector', () => {
   });
 });
 
+/**
+ * As prepare, with an older AWSCURRENT value: the pending `kind` is new, as in a real rotation (a
+ * pending value equal to AWSCURRENT's is Secrets Manager's configuration test).
+ */
+function prepareRotation(kind: SecretKind): void {
+  prepare(kind);
+  fake.addSecretVersion(CURRENT, JSON.stringify({ username: 'previous-bot', password: 'previous-pw-0' }), [
+    'AWSCURRENT',
+  ]);
+}
+
 describe('rotateSecret leaks nothing', () => {
   it.each(['createSecret', 'setSecret', 'testSecret', 'finishSecret'])(
     '%s with the right credentials (real Basic and Bearer logins)',
     async (step) => {
-      prepare('good');
+      prepareRotation('good');
       const before = tokens.requestCount();
 
       const captured = await capture(() => handlers.rotateSecret(rotationEvent(step), context));
@@ -363,7 +388,7 @@ describe('rotateSecret leaks nothing', () => {
     ['testSecret', 'unreachable', /unreachable/],
     ['finishSecret', 'unreachable', /unreachable/],
   ])('%s when the registry is %s', async (step, kind, message) => {
-    prepare(kind);
+    prepareRotation(kind);
 
     const captured = await capture(() => handlers.rotateSecret(rotationEvent(step), context));
 
@@ -374,7 +399,7 @@ describe('rotateSecret leaks nothing', () => {
   });
 
   it.each(MALFORMED)('createSecret and testSecret when the staged value is %s', async (kind) => {
-    prepare(kind);
+    prepareRotation(kind);
 
     const created = await capture(() => handlers.rotateSecret(rotationEvent('createSecret'), context));
     const tested = await capture(() => handlers.rotateSecret(rotationEvent('testSecret'), context));
@@ -410,7 +435,7 @@ describe('rotateSecret leaks nothing', () => {
     ],
     ['UpdateSecretVersionStage', secretsThrottled()],
   ])('finishSecret when AWS fails %s', async (call, error) => {
-    prepare('good');
+    prepareRotation('good');
     fake.inject(call, { kind: 'reject', error });
 
     const captured = await capture(() => handlers.rotateSecret(rotationEvent('finishSecret'), context));
@@ -531,6 +556,8 @@ describe('the HTTP API leaks nothing', () => {
   it.each<[SecretKind, () => string, number]>([
     ['refused', () => `${wrongRegistry.host}/team/app:1`, 502],
     ['unreachable', () => `${closedHost}/team/app:1`, 502],
+    // The Basic registry it redirects to challenges; the stored credentials never go there.
+    ['redirecting', () => `${redirectorHost}/team/app:1`, 422],
     ...MALFORMED.map((kind): [SecretKind, () => string, number] => [kind, () => 'ghcr.io/team/app:1', 502]),
   ])('POST /jobs when the secret is %s', async (kind, image, status) => {
     prepare(kind);

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       secretCacheSeconds: 60,
       imageCacheSeconds: 30,
       registryTimeoutMs: 5000,
+      registryDeadlineMs: 6000,
       stagingSecretArn: undefined,
       taskCredentials: true,
       instanceCredentials: true,
@@ -54,7 +55,7 @@ describe('loadConfig', () => {
       REGISTRY_SECRET_ARN: SECRET,
       REGISTRY_STAGING_SECRET_ARN: 'brg-staging',
       TASK_CREDENTIALS: 'false',
-      INSTANCE_CREDENTIALS: 'false',
+      INSTANCE_CREDENTIALS: 'true',
       REGISTRY_SECRET_PREFIX: 'brg/prod/registry/',
       EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-execution',
       ASSIGN_PUBLIC_IP: 'enabled',
@@ -67,7 +68,7 @@ describe('loadConfig', () => {
     expect(config).toMatchObject({
       stagingSecretArn: 'brg-staging',
       taskCredentials: false,
-      instanceCredentials: false,
+      instanceCredentials: true,
       registrySecretPrefix: 'brg/prod/registry/',
       executionRoleArn: 'arn:aws:iam::123456789012:role/brg-execution',
       assignPublicIp: 'ENABLED',
@@ -150,7 +151,6 @@ describe('loadConfig', () => {
 
     expect(problems).toEqual([
       'REGISTRY_SECRET_ARN is required',
-      'LAUNCH_TEMPLATE_ID is required',
       'JOB_QUEUE is required',
       'JOB_ROLE_ARN must be an IAM role ARN',
       'ALLOWED_REGISTRIES entry 2: registry_url must use https:// or http://',
@@ -160,12 +160,42 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('reads REGISTRY_DEADLINE_MS and refuses one past what API Gateway waits', () => {
+    // act
+    const read = loadConfig({ REGISTRY_SECRET_ARN: SECRET, REGISTRY_DEADLINE_MS: '2500' });
+    const tooLong = problemsOf({ REGISTRY_SECRET_ARN: SECRET, REGISTRY_DEADLINE_MS: '30000' });
+
+    // assert
+    expect(read.registryDeadlineMs).toBe(2500);
+    expect(tooLong).toEqual(['REGISTRY_DEADLINE_MS must be an integer from 100 to 25000']);
+  });
+
   it('requires only what the function needs', () => {
     expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET }, ['gateway'])).toEqual(['JOB_QUEUE is required']);
-    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET }, ['rollout'])).toEqual([
-      'LAUNCH_TEMPLATE_ID is required',
-    ]);
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET }, ['rollout'])).toEqual([]);
     expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET })).toEqual([]);
+  });
+
+  it('needs a launch template for the rollout only without task credentials (SPEC §11)', () => {
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET, TASK_CREDENTIALS: 'false' }, ['rollout'])).toEqual([
+      'LAUNCH_TEMPLATE_ID is required unless TASK_CREDENTIALS=true',
+    ]);
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET, TASK_CREDENTIALS: 'false' }, ['gateway'])).toEqual([
+      'JOB_QUEUE is required',
+    ]);
+  });
+
+  it('refuses the hardened mode without task credentials: no job could reach a private registry', () => {
+    expect(
+      problemsOf({
+        REGISTRY_SECRET_ARN: SECRET,
+        LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
+        INSTANCE_CREDENTIALS: 'false',
+        TASK_CREDENTIALS: 'false',
+      }),
+    ).toEqual([
+      'INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true, or no job could reach a private registry',
+    ]);
   });
 
   it('says which variables are wrong in its message, without quoting their values', () => {

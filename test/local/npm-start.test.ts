@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { freePort, waitFor } from '../../scripts/servers/processes';
 
 // `npm start` as a user runs it: the local stack comes up, answers HTTP, and Ctrl-C (SIGINT)
@@ -58,6 +59,15 @@ describe('npm start', () => {
       });
       const job = (await submitted.json()) as { jobId: string };
       const readBack = await fetch(`${api}/jobs/${job.jobId}`);
+      const listed = await new SecretsManagerClient({
+        endpoint: `http://127.0.0.1:${ports.BRG_MOTO_PORT}`,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      }).send(
+        new ListSecretsCommand({
+          Filters: [{ Key: 'name', Values: ['batch-registry-gateway/local/registry/'] }],
+        }),
+      );
       const rotation = spawnSync('npm', ['run', 'local:rotate'], {
         cwd: root,
         encoding: 'utf8',
@@ -68,6 +78,10 @@ describe('npm start', () => {
       expect(await registries.json()).toEqual({ registries: [`127.0.0.1:${ports.BRG_REGISTRY_PORT}`] });
       expect(submitted.status).toBe(202);
       expect(readBack.status).toBe(200);
+      // The first rollout made the registry's credential secret for per-task credentials (SPEC §11).
+      expect(listed.SecretList?.map((secret) => secret.Name)).toEqual([
+        `batch-registry-gateway/local/registry/127.0.0.1_3a${ports.BRG_REGISTRY_PORT}`,
+      ]);
       expect(output).toContain('npm run local:rotate');
       expect(rotation.status).toBe(0);
       expect(rotation.stdout).toMatch(

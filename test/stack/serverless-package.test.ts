@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { packageStack } from '../../scripts/stack/validate';
 
 // The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
 
@@ -23,20 +23,9 @@ const out = mkdtempSync(join(tmpdir(), 'brg-package-'));
 let resources: Record<string, Resource>;
 let templateText: string;
 
-beforeAll(() => {
-  const result = spawnSync('npx', ['serverless', 'package', '--stage', 'test', '--package', out], {
-    cwd: root,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      AWS_ACCESS_KEY_ID: '',
-      AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: '',
-      BRG_ESBUILD_WORK_FOLDER: '.esbuild-test-package',
-    },
-    timeout: 240_000,
-  });
-  if (result.status !== 0) throw new Error(`serverless package failed:\n${result.stdout}\n${result.stderr}`);
+beforeAll(async () => {
+  // One packaging of the service at a time (osls shares .serverless/): see scripts/stack/validate.
+  await packageStack({}, out, root);
   templateText = readFileSync(join(out, 'cloudformation-template-update-stack.json'), 'utf8');
   resources = (JSON.parse(templateText) as { Resources: Record<string, Resource> }).Resources;
 }, 300_000);
@@ -51,7 +40,10 @@ const actions = (statement: Statement) =>
 function statementsOf(roleName: string): Statement[] {
   const role = resources[roleName];
   if (!role) throw new Error(`no role ${roleName}`);
-  const policies = role.Properties.Policies as Array<{ PolicyDocument: { Statement: Json[] } }>;
+  const policies = (role.Properties.Policies as Json[]).map((policy) => {
+    const conditional = (policy as { 'Fn::If'?: [string, Json, Json] })['Fn::If'];
+    return (conditional ? conditional[1] : policy) as { PolicyDocument: { Statement: Json[] } };
+  });
   return policies.flatMap((policy) =>
     policy.PolicyDocument.Statement.map((statement) => {
       const conditional = (statement as { 'Fn::If'?: [string, Statement, Json] })['Fn::If'];
@@ -76,21 +68,39 @@ const ROLLOUT = [
   'batch:UpdateComputeEnvironment',
   'batch:DescribeComputeEnvironments',
 ];
+// The registry credential secrets (SPEC §11), on their prefix, plus ListSecrets; with a KMS key, a data key.
+const CREDENTIAL_SECRETS = [
+  'secretsmanager:CreateSecret',
+  'secretsmanager:DescribeSecret',
+  'secretsmanager:GetSecretValue',
+  'secretsmanager:PutSecretValue',
+  'secretsmanager:TagResource',
+  'secretsmanager:DeleteSecret',
+  'secretsmanager:RestoreSecret',
+  'secretsmanager:ListSecrets',
+  'kms:GenerateDataKey',
+];
 const EXPECTED_ACTIONS: Record<string, string[]> = {
   rotateSecret: [
     ...LOGS,
     ...ROLLOUT,
+    ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
+    'secretsmanager:GetSecretValue',
+    'secretsmanager:PutSecretValue',
     'secretsmanager:GetSecretValue',
     'secretsmanager:UpdateSecretVersionStage',
     'kms:Decrypt',
+    'ssm:GetParameters',
   ],
   onSecretChanged: [
     ...LOGS,
     ...ROLLOUT,
+    ...CREDENTIAL_SECRETS,
     'secretsmanager:DescribeSecret',
     'secretsmanager:GetSecretValue',
     'kms:Decrypt',
+    'ssm:GetParameters',
     'sqs:SendMessage',
   ],
   submitJob: [
@@ -117,6 +127,7 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobs',
   'batch:DescribeJobQueues',
+  'secretsmanager:ListSecrets',
 ]);
 
 // What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
@@ -135,7 +146,12 @@ const ENVIRONMENT = [
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
   'STAGE',
+  'REGISTRY_STAGING_SECRET_ARN',
+  'TASK_CREDENTIALS',
+  'INSTANCE_CREDENTIALS',
+  'REGISTRY_SECRET_PREFIX',
   'EXECUTION_ROLE_ARN',
+  'ASSIGN_PUBLIC_IP',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -190,7 +206,7 @@ describe('serverless package', () => {
     (key, expected) => {
       const statements = statementsOf(roleOf(key));
 
-      // Each action once: one statement per purpose, so a review sees every grant in one place.
+      // One statement per purpose and resource, so a review sees every grant in one place.
       expect(statements.flatMap(actions).sort()).toEqual([...expected].sort());
       for (const statement of statements) {
         if (statement.Resource === '*')
@@ -302,12 +318,19 @@ describe('serverless package', () => {
 
   it('creates a managed EC2 compute environment that can take infrastructure updates', () => {
     const environment = resources.ComputeEnvironment;
-    const computeResources = environment?.Properties.ComputeResources as Record<string, Json>;
+    // The EC2 branch: computeType EC2 (the default) or SPOT (serverless-package-variants: FARGATE).
+    const branches = environment?.Properties.ComputeResources as {
+      'Fn::If': [string, Record<string, Json>, Json];
+    };
+    const computeResources = branches['Fn::If'][1];
 
     expect(environment?.Properties.Type).toBe('MANAGED');
     expect(environment?.Properties.ServiceRole).toBeUndefined();
     expect(environment?.Properties.ReplaceComputeEnvironment).toBe(false);
-    expect(computeResources.AllocationStrategy).toBe('BEST_FIT_PROGRESSIVE');
+    expect(branches['Fn::If'][0]).toBe('IsEc2Compute');
+    expect(computeResources.AllocationStrategy).toEqual({
+      'Fn::If': ['IsSpotCompute', 'SPOT_PRICE_CAPACITY_OPTIMIZED', 'BEST_FIT_PROGRESSIVE'],
+    });
     expect(computeResources.Type).toBe('EC2');
     expect(computeResources.LaunchTemplate).toEqual({
       LaunchTemplateId: {
@@ -348,6 +371,8 @@ describe('serverless package', () => {
 
     expect(rule?.Properties.EventPattern).toEqual({
       source: ['aws.secretsmanager'],
+      account: [{ Ref: 'AWS::AccountId' }],
+      region: [{ Ref: 'AWS::Region' }],
       $or: [
         {
           'detail-type': ['AWS API Call via CloudTrail'],
@@ -405,5 +430,49 @@ describe('serverless package', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
     }
+  });
+
+  // Lambda keeps a minimum of unreserved concurrency: 100, or the whole limit where the account's
+  // limit is 100 or less (new accounts get 10 or 50), and refuses a reservation below it with
+  // "...decreases account's UnreservedConcurrentExecution below its minimum value of [N]"
+  // (Lambda developer guide, reserved concurrency; aws-samples/one-observability-demo issue 278).
+  it.each([10, 50, 1000])(
+    'deploys in an account whose Lambda concurrency limit is %i (Lambda refuses reservations below its unreserved minimum)',
+    (accountLimit) => {
+      const minimumUnreserved = Math.min(100, accountLimit);
+      const reserved = ofType('AWS::Lambda::Function').reduce(
+        (sum, [, fn]) => sum + Number(fn.Properties.ReservedConcurrentExecutions ?? 0),
+        0,
+      );
+
+      expect(accountLimit - reserved).toBeGreaterThanOrEqual(minimumUnreserved);
+      expect(reserved).toBe(0);
+    },
+  );
+
+  it('creates the staging secret empty, gives its ARN to rotateSecret only to read, and outputs it', () => {
+    const staging = resources.RegistryStagingSecret;
+    const rotateSecret = resources.RotateSecretLambdaFunction?.Properties.Environment as {
+      Variables: Record<string, Json>;
+    };
+    const readers = ofType('AWS::IAM::Role').filter(([name]) =>
+      resources[name]?.Properties.Policies
+        ? statementsOf(name).some(
+            (statement) =>
+              JSON.stringify(statement.Resource) === JSON.stringify({ Ref: 'RegistryStagingSecret' }),
+          )
+        : false,
+    );
+
+    expect(staging?.Condition).toBeUndefined();
+    expect(staging?.Properties.SecretString).toBeUndefined();
+    expect(rotateSecret.Variables.REGISTRY_STAGING_SECRET_ARN).toEqual({ Ref: 'RegistryStagingSecret' });
+    expect(readers.map(([name]) => name)).toEqual([roleOf('rotateSecret')]);
+    expect(statementsOf(roleOf('rotateSecret'))).toContainEqual(
+      expect.objectContaining({
+        Action: 'secretsmanager:GetSecretValue',
+        Resource: { Ref: 'RegistryStagingSecret' },
+      }),
+    );
   });
 });

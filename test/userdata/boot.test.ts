@@ -18,6 +18,7 @@ import {
   PutSecretValueCommand,
   SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { parseRegistrySecret } from '../../lib/registry/secret';
 import { renderUserData, type UserDataInput } from '../../lib/rollout/user-data';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { freePort } from '../../scripts/servers/processes';
@@ -150,6 +151,9 @@ interface BootOptions {
   readonly path?: string;
   readonly withDnf?: boolean;
   readonly imdsUrl?: string;
+  /** Docker's daemon.json and dockerd's pid file; under the run's home by default, never /etc. */
+  readonly daemonConfig?: string;
+  readonly dockerPidFile?: string;
 }
 
 function newConfigFile(content?: string): string {
@@ -188,6 +192,8 @@ async function runBoot(input: UserDataInput, options: BootOptions = {}): Promise
     BRG_IMDS_ENDPOINT: options.imdsUrl ?? imds.url,
     BRG_ECS_CONFIG_FILE: configFile,
     BRG_SECRETS_MANAGER_ENDPOINT_URL: moto.endpoint,
+    BRG_DOCKER_DAEMON_CONFIG: options.daemonConfig ?? join(home, 'etc-docker', 'daemon.json'),
+    BRG_DOCKER_PID_FILE: options.dockerPidFile ?? join(home, 'no-dockerd.pid'),
   };
   // Asynchronous: the IMDS stand-in answers from this very process.
   const child = spawn(script, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -306,6 +312,35 @@ describe('userdata/boot.sh', () => {
     expect(await v2Status(registryB, data[registryB.host] ?? hub)).toBe(200);
     expect(await v2Status(registryB, data[registryA.host] ?? hub)).toBe(401);
     expectNoCredential(run.output);
+  });
+
+  it('writes a Google _json_key (multi-line key file) as the same credentials the gateway reads', async () => {
+    // cloud.google.com/artifact-registry/docs/docker/authentication#json-key
+    const keyFile = `${JSON.stringify(
+      {
+        type: 'service_account',
+        private_key: '-----BEGIN PRIVATE KEY-----\nLeak-Canary-json-key\n-----END PRIVATE KEY-----\n',
+        client_email: 'pusher@brg-test.iam.gserviceaccount.com',
+      },
+      null,
+      2,
+    )}\n`;
+    const secretString = JSON.stringify({
+      registries: [
+        { registry_url: 'us-docker.pkg.dev', username: '_json_key', password: keyFile },
+        { registry_url: registryA.url, ...alpha },
+      ],
+    });
+    const version = await createSecret(secretString);
+    const gateway = parseRegistrySecret(secretString);
+
+    const run = await runBoot(pinned(version));
+
+    expect(run.code).toBe(0);
+    const written = authData(run.configFile)['us-docker.pkg.dev'];
+    expect(written).toEqual({ username: '_json_key', password: keyFile, email: '' });
+    expect(gateway[0]).toMatchObject({ username: written?.username, password: written?.password });
+    expect(run.output).not.toContain('Leak-Canary');
   });
 
   it.each([
@@ -480,5 +515,114 @@ describe('userdata/boot.sh', () => {
     expect(run.output).toContain(
       'registry-auth: error: could not get an IMDSv2 token from the instance metadata service',
     );
+  });
+
+  describe('Docker insecure-registries (Docker pulls over plain HTTP only from 127.0.0.0/8 and the hosts daemon.json lists)', () => {
+    /** A stand-in dockerd: records every SIGHUP (dockerd's configuration reload) and keeps running. */
+    function startDockerd(): {
+      pidFile: string;
+      hangups: () => number;
+      alive: () => boolean;
+      stop: () => void;
+    } {
+      runCount += 1;
+      const dir = join(root, `dockerd-${runCount}`);
+      mkdirSync(dir);
+      const log = join(dir, 'hup.log');
+      writeFileSync(log, '');
+      const child = spawn(
+        process.execPath,
+        [
+          '-e',
+          `process.on('SIGHUP', () => require('node:fs').appendFileSync(${JSON.stringify(log)}, 'HUP\\n')); setInterval(() => {}, 1000);`,
+        ],
+        { stdio: 'ignore' },
+      );
+      const pidFile = join(dir, 'docker.pid');
+      writeFileSync(pidFile, `${child.pid}\n`);
+      return {
+        pidFile,
+        hangups: () =>
+          readFileSync(log, 'utf8')
+            .split('\n')
+            .filter((line) => line === 'HUP').length,
+        alive: () => child.exitCode === null && child.signalCode === null,
+        stop: () => child.kill('SIGKILL'),
+      };
+    }
+
+    async function eventually(check: () => boolean): Promise<void> {
+      for (let i = 0; i < 50 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+
+    it('merges exactly the http:// registries into daemon.json, keeps the rest, and has a running dockerd reload (SIGHUP, no restart), once over two runs', async () => {
+      const version = await createSecret(
+        JSON.stringify({
+          registries: [
+            { registry_url: registryA.url, ...alpha },
+            { registry_url: ' HTTP://Registry.Internal.Example:5000/v2/', ...beta },
+            { registry_url: 'https://secure.example.com', ...hub },
+            { registry_url: 'docker.io', username: 'hub-2', password: 'x' },
+          ],
+        }),
+      );
+      const daemonConfig = join(root, `etc-docker-${runCount}`, 'daemon.json');
+      mkdirSync(join(daemonConfig, '..'));
+      writeFileSync(
+        daemonConfig,
+        JSON.stringify({ 'log-driver': 'json-file', 'insecure-registries': ['10.0.0.5:5000'] }),
+      );
+      const dockerd = startDockerd();
+      try {
+        const first = await runBoot(pinned(version), { daemonConfig, dockerPidFile: dockerd.pidFile });
+        await eventually(() => dockerd.hangups() === 1);
+        const afterFirst = readFileSync(daemonConfig, 'utf8');
+        const second = await runBoot(pinned(version), { daemonConfig, dockerPidFile: dockerd.pidFile });
+        await new Promise((resolve) => setTimeout(resolve, 200));
+
+        expect([first.code, second.code]).toEqual([0, 0]);
+        expect(JSON.parse(afterFirst)).toEqual({
+          'log-driver': 'json-file',
+          'insecure-registries': ['10.0.0.5:5000', registryA.host, 'registry.internal.example:5000'],
+        });
+        expect(readFileSync(daemonConfig, 'utf8')).toBe(afterFirst);
+        expect(statSync(daemonConfig).mode & 0o777).toBe(0o644);
+        expect(dockerd.hangups()).toBe(1);
+        expect(dockerd.alive()).toBe(true);
+        expect(first.output).toContain('dockerd (');
+        expectNoCredential(first.output + second.output);
+      } finally {
+        dockerd.stop();
+      }
+    });
+
+    it('creates daemon.json when there is none, and leaves Docker alone without http:// registries', async () => {
+      const withHttp = await createSecret(JSON.stringify({ registry_url: registryB.url, ...beta }));
+      const httpsOnly = await createSecret(JSON.stringify({ registry_url: 'ghcr.io', ...beta }));
+      const created = join(root, `etc-docker-new-${runCount}`, 'daemon.json');
+      const untouched = join(root, `etc-docker-none-${runCount}`, 'daemon.json');
+
+      const runs = [
+        await runBoot(pinned(withHttp), { daemonConfig: created }),
+        await runBoot(pinned(httpsOnly), { daemonConfig: untouched }),
+      ];
+
+      expect(runs.map((run) => run.code)).toEqual([0, 0]);
+      expect(JSON.parse(readFileSync(created, 'utf8'))).toEqual({ 'insecure-registries': [registryB.host] });
+      expect(existsSync(untouched)).toBe(false);
+    });
+
+    it('fails with a clear message when daemon.json is not JSON, changing nothing in it', async () => {
+      const version = await createSecret(JSON.stringify({ registry_url: registryB.url, ...beta }));
+      const daemonConfig = join(root, `etc-docker-bad-${runCount}`, 'daemon.json');
+      mkdirSync(join(daemonConfig, '..'));
+      writeFileSync(daemonConfig, '{ "log-driver": ');
+
+      const run = await runBoot(pinned(version), { daemonConfig });
+
+      expect(run.code).toBe(1);
+      expect(run.output).toContain(`registry-auth: error: ${daemonConfig} is not JSON`);
+      expect(readFileSync(daemonConfig, 'utf8')).toBe('{ "log-driver": ');
+    });
   });
 });

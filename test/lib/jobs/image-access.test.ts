@@ -1,4 +1,6 @@
+import { HttpError } from '../../../lib/errors';
 import { ImageAccess, type ManifestChecker, type SecretSource } from '../../../lib/jobs/image-access';
+import { RegistryError } from '../../../lib/registry/client';
 import { parseImageReference } from '../../../lib/registry/reference';
 import { normaliseRegistryName } from '../../../lib/registry/registry-name';
 
@@ -105,5 +107,235 @@ describe('ImageAccess', () => {
     await access.check(image);
 
     expect([registry.calls, invalidated]).toEqual([2, 1]);
+  });
+});
+
+describe('ImageAccess registry failures', () => {
+  const image = parseImageReference('127.0.0.1:5000/team/app:v1');
+
+  function failing(error: RegistryError): ManifestChecker & { signals: (AbortSignal | undefined)[] } {
+    const fake = {
+      signals: [] as (AbortSignal | undefined)[],
+      async manifestExists(...args: Parameters<ManifestChecker['manifestExists']>): Promise<boolean> {
+        fake.signals.push(args[4]?.signal);
+        throw error;
+      },
+    };
+    return fake;
+  }
+
+  function counting(): SecretSource & { invalidated: number } {
+    const source = {
+      invalidated: 0,
+      get: secrets.get,
+      invalidate: () => {
+        source.invalidated += 1;
+      },
+    };
+    return source;
+  }
+
+  async function problemOf(access: ImageAccess): Promise<HttpError> {
+    try {
+      await access.check(image);
+    } catch (error) {
+      if (error instanceof HttpError) return error;
+      throw error;
+    }
+    throw new Error('expected an HttpError');
+  }
+
+  const settings = { allowedRegistries: [], verifyImages: true, imageCacheSeconds: 0 };
+
+  it("answers 429 with the registry's Retry-After when the registry throttles", async () => {
+    // prepare
+    const throttled = new RegistryError('throttled', local.name, 429, 'throttled', {
+      retryAfterSeconds: 120,
+    });
+    const access = new ImageAccess(secrets, failing(throttled), settings);
+
+    // act
+    const error = await problemOf(access);
+
+    // assert
+    expect(error.statusCode).toBe(429);
+    expect(error.headers).toEqual({ 'retry-after': '120' });
+    expect(error.message).toBe(
+      `The registry ${local.name} is throttling the gateway's requests; retry after 120 seconds.`,
+    );
+  });
+
+  it('answers 429 with a default Retry-After when the registry named none', async () => {
+    // prepare
+    const access = new ImageAccess(
+      secrets,
+      failing(new RegistryError('throttled', local.name, 429, 't')),
+      settings,
+    );
+
+    // act
+    const error = await problemOf(access);
+
+    // assert
+    expect([error.statusCode, error.headers?.['retry-after']]).toEqual([429, '60']);
+  });
+
+  it('answers 504 with Retry-After when the registry did not answer before the deadline', async () => {
+    // prepare
+    const access = new ImageAccess(
+      secrets,
+      failing(new RegistryError('timeout', local.name, undefined, 't')),
+      settings,
+    );
+
+    // act
+    const error = await problemOf(access);
+
+    // assert
+    expect(error.statusCode).toBe(504);
+    expect(error.headers).toEqual({ 'retry-after': '10' });
+    expect(error.message).toMatch(/did not answer in time/);
+  });
+
+  it('bounds the check by one deadline signal of registryDeadlineMs', async () => {
+    // prepare
+    const checker = failing(new RegistryError('timeout', local.name, undefined, 't'));
+    const access = new ImageAccess(secrets, checker, { ...settings, registryDeadlineMs: 50 });
+
+    // act
+    await problemOf(access);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+
+    // assert
+    expect(checker.signals).toHaveLength(1);
+    expect(checker.signals[0]?.aborted).toBe(true);
+  });
+
+  it("never shows a token service's HTTP status", async () => {
+    // prepare
+    const error = new RegistryError('unexpected-status', local.name, 418, 'token service answered HTTP 418', {
+      source: 'token-service',
+    });
+    const access = new ImageAccess(secrets, failing(error), settings);
+
+    // act
+    const problem = await problemOf(access);
+
+    // assert
+    expect(problem.statusCode).toBe(502);
+    expect(problem.message).toBe(`The token service of the registry ${local.name} failed.`);
+    expect(problem.message).not.toContain('418');
+  });
+
+  it('answers 422 and keeps the cached secret when the token service refuses the repository (GHCR)', async () => {
+    // prepare
+    const source = counting();
+    const refused = new RegistryError('not-found', local.name, 403, 'refused the scope', {
+      source: 'token-service',
+    });
+    const access = new ImageAccess(source, failing(refused), settings);
+
+    // act
+    const error = await problemOf(access);
+
+    // assert
+    expect(error.statusCode).toBe(422);
+    expect(source.invalidated).toBe(0);
+  });
+
+  it('drops the cached secret when the registry refused the stored credentials', async () => {
+    // prepare
+    const source = counting();
+    const access = new ImageAccess(
+      source,
+      failing(new RegistryError('unauthorized', local.name, 401, 'r')),
+      settings,
+    );
+
+    // act
+    const error = await problemOf(access);
+
+    // assert
+    expect([error.statusCode, source.invalidated]).toEqual([502, 1]);
+  });
+});
+
+describe('ImageAccess and Amazon ECR', () => {
+  const privateEcr = normaliseRegistryName('123456789012.dkr.ecr.eu-west-1.amazonaws.com');
+  const publicEcr = normaliseRegistryName('public.ecr.aws');
+  const settings = { allowedRegistries: [privateEcr, publicEcr], verifyImages: true, imageCacheSeconds: 0 };
+
+  it('skips the manifest check for a private ECR registry the gateway holds no credentials for', async () => {
+    // prepare
+    const registry = checker(false);
+    const access = new ImageAccess(secrets, registry, settings);
+
+    // act
+    const found = await access.check(parseImageReference(`${privateEcr.name}/team/app:1`));
+
+    // assert
+    expect(found).toEqual({ registry: privateEcr, credentials: undefined });
+    expect(registry.calls).toBe(0);
+  });
+
+  it('checks an ECR Public image like any public registry', async () => {
+    // prepare
+    const registry = checker(false);
+    const access = new ImageAccess(secrets, registry, settings);
+
+    // act
+    const check = access.check(parseImageReference('public.ecr.aws/docker/library/busybox:1.36'));
+
+    // assert
+    await expect(check).rejects.toMatchObject({ statusCode: 422 });
+    expect(registry.calls).toBe(1);
+  });
+
+  it('checks a private ECR registry whose credentials are in the secret', async () => {
+    // prepare
+    const registry = checker(true);
+    const withEcr: SecretSource = {
+      get: async () => ({
+        versionId: 'v1',
+        credentials: [{ registry: privateEcr, username: 'AWS', password: 'pw' }],
+      }),
+    };
+    const access = new ImageAccess(withEcr, registry, settings);
+
+    // act
+    await access.check(parseImageReference(`${privateEcr.name}/team/app:1`));
+
+    // assert
+    expect(registry.calls).toBe(1);
+  });
+});
+
+describe('ImageAccess and refused redirects', () => {
+  it('says the registry answered in a way the gateway does not follow, with no made-up status', async () => {
+    // prepare
+    const refused = new RegistryError(
+      'unexpected-status',
+      local.name,
+      undefined,
+      'redirected to 169.254.169.254',
+    );
+    const access = new ImageAccess(
+      secrets,
+      {
+        manifestExists: async () => {
+          throw refused;
+        },
+      },
+      { allowedRegistries: [], verifyImages: true, imageCacheSeconds: 0 },
+    );
+
+    // act
+    const check = access.check(parseImageReference('127.0.0.1:5000/team/app:v1'));
+
+    // assert
+    await expect(check).rejects.toMatchObject({
+      statusCode: 502,
+      message: `The registry ${local.name} answered in a way the gateway does not follow (a redirect it refuses).`,
+    });
   });
 });

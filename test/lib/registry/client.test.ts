@@ -260,8 +260,9 @@ describe('RegistryClient against a registry with token auth (Bearer)', () => {
     await client.manifestExists(name(), 'team/other', 'v1', USER);
     await caught(client.manifestExists(name(), image.repository, image.tag, WRONG));
 
-    // assert
-    expect(tokens.requestCount() - before).toBe(3);
+    // assert: the refused credentials also try a login without a scope (a scoped refusal alone
+    // could be about the repository, as on GHCR), so they cost two token requests
+    expect(tokens.requestCount() - before).toBe(4);
   });
 });
 
@@ -290,7 +291,7 @@ describe('RegistryClient failures', () => {
     expect(error.message).toMatch(/registry 127\.0\.0\.1:\d+ is unreachable \(ECONNREFUSED\)/);
   });
 
-  it('throws unreachable when the registry does not answer within the timeout', async () => {
+  it('throws timeout when the registry does not answer within the timeout', async () => {
     await withServer(
       () => undefined,
       async (url) => {
@@ -298,7 +299,7 @@ describe('RegistryClient failures', () => {
         const error = await caught(client().login(normaliseRegistryName(url), USER));
 
         // assert
-        expect(error).toMatchObject({ kind: 'unreachable' });
+        expect(error).toMatchObject({ kind: 'timeout' });
         expect(error.message).toMatch(/did not answer within 500 ms/);
       },
     );
@@ -318,15 +319,20 @@ describe('RegistryClient failures', () => {
     );
   });
 
-  it('does not follow a redirect, so no other host gets to challenge for the credentials', async () => {
-    let otherHostRequests = 0;
+  it('follows a redirect without the credentials, so no other host gets to challenge for them', async () => {
+    const otherHost: (string | undefined)[] = [];
     await withServer(
-      () => {
-        otherHostRequests += 1;
+      (request, response) => {
+        otherHost.push(request.headers.authorization);
+        response.writeHead(401, { 'www-authenticate': 'Basic realm="other"' }).end();
       },
       async (otherUrl) => {
         await withServer(
-          (_request, response) => response.writeHead(307, { location: `${otherUrl}/v2/` }).end(),
+          (request, response) => {
+            if (request.headers.authorization === undefined) {
+              response.writeHead(401, { 'www-authenticate': 'Basic realm="r"' }).end();
+            } else response.writeHead(307, { location: `${otherUrl}/v2/` }).end();
+          },
           async (url) => {
             // act
             const error = await caught(
@@ -334,8 +340,8 @@ describe('RegistryClient failures', () => {
             );
 
             // assert
-            expect(error).toMatchObject({ kind: 'unexpected-status', status: 307 });
-            expect(otherHostRequests).toBe(0);
+            expect(error).toMatchObject({ kind: 'not-found', status: 401 });
+            expect(otherHost).toEqual([undefined]);
           },
         );
       },

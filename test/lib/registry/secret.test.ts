@@ -259,6 +259,48 @@ describe('parseRegistrySecret', () => {
   });
 });
 
+describe('parseRegistrySecret with a Google service-account key (_json_key)', () => {
+  // cloud.google.com/artifact-registry/docs/docker/authentication#json-key: user `_json_key`,
+  // the whole key file (multi-line JSON) as the password.
+  const keyFile = `${JSON.stringify(
+    {
+      type: 'service_account',
+      project_id: 'brg-test',
+      private_key_id: 'Leak-Canary-key-id',
+      private_key: '-----BEGIN PRIVATE KEY-----\nLeak-Canary\n-----END PRIVATE KEY-----\n',
+      client_email: 'pusher@brg-test.iam.gserviceaccount.com',
+    },
+    null,
+    2,
+  )}\n`;
+
+  it('accepts the whole key file as the password, unchanged', () => {
+    // act
+    const [credential] = parseRegistrySecret(
+      secret({ registry_url: 'us-docker.pkg.dev', username: '_json_key', password: keyFile }),
+    );
+
+    // assert
+    expect(credential?.password).toBe(keyFile);
+    expect(credential?.password.split('\n').length).toBeGreaterThan(5);
+  });
+
+  it.each([
+    ['a multi-line password that is not JSON', '_json_key', 'line one\nline two', /_json_key_base64/],
+    ['a JSON array', '_json_key', '[\n1\n]', /not a JSON key file/],
+    ['a multi-line JSON password under another username', 'bot', keyFile, /a line break pasted in\?/],
+  ])('refuses %s, naming the rule', (_case, username, password, expected) => {
+    // act
+    const message = messageOf(() =>
+      parseRegistrySecret(secret({ registry_url: 'us-docker.pkg.dev', username, password })),
+    );
+
+    // assert
+    expect(message).toMatch(expected);
+    expect(message).not.toContain('Leak-Canary');
+  });
+});
+
 describe('registryNames', () => {
   it('lists sorted unique names of the secret and the extra allowed registries', () => {
     // prepare

@@ -100,7 +100,18 @@ describe('planComputeEnvironment', () => {
       'refuse',
       /not a managed compute environment/,
     ],
-    ['Fargate', withResources(computeEnvironment('ce'), { type: 'FARGATE' }), 'refuse', /FARGATE/],
+    [
+      'Fargate (SPEC §11)',
+      withResources(computeEnvironment('ce'), { type: 'FARGATE', launchTemplate: undefined }),
+      'not-applicable',
+      /Fargate compute environment: no instances; jobs get registry credentials per task/,
+    ],
+    [
+      'Fargate Spot',
+      withResources(computeEnvironment('ce'), { type: 'FARGATE_SPOT', launchTemplate: undefined }),
+      'not-applicable',
+      /Fargate/,
+    ],
     ['EKS', { ...computeEnvironment('ce'), containerOrchestrationType: 'EKS' }, 'refuse', /EKS/],
     [
       'another launch template',

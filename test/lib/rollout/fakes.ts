@@ -209,6 +209,11 @@ export const SETTINGS: RolloutSettings = {
   updateTerminateJobs: false,
   updateJobTimeoutMinutes: 30,
   keepLaunchTemplateVersions: 10,
+  // The launch template and compute environment suites leave the credential secrets (SPEC §11)
+  // out; test/lib/rollout/task-credentials.test.ts covers them in the rollout.
+  taskCredentials: false,
+  instanceCredentials: true,
+  registrySecretPrefix: 'batch-registry-gateway/test/registry/',
 };
 
 export const RENDERED_USER_DATA = 'Content-Type: multipart/mixed; boundary="==B=="\n\n--==B==--\n';

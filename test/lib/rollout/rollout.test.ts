@@ -1,4 +1,4 @@
-import { ServerException, UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
+import { ClientException, ServerException, UpdateComputeEnvironmentCommand } from '@aws-sdk/client-batch';
 import {
   CreateLaunchTemplateVersionCommand,
   DeleteLaunchTemplateVersionsCommand,
@@ -149,6 +149,48 @@ describe('rollout', () => {
     expect(deps.sleeps).toEqual([1000, 1500]);
     expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 1);
     expect(summary.computeEnvironments[0]?.outcome).toEqual({ kind: 'updated' });
+  });
+
+  it('finds it done when Batch refuses the update (ClientException) because an overlapping rollout made the environment UPDATING', async () => {
+    baseTemplate().install();
+    // As described before this run's update; then as the overlapping run left it.
+    const states = [
+      computeEnvironment('ce-ondemand', { version: '3' }),
+      computeEnvironment('ce-ondemand', { version: '4', status: 'UPDATING' }),
+    ];
+    let describes = 0;
+    installComputeEnvironments(() => states.slice(Math.min(describes++, states.length - 1)).slice(0, 1));
+    batchMock.on(UpdateComputeEnvironmentCommand).rejects(
+      new ClientException({
+        message: 'Cannot update compute environment ce-ondemand: it is in UPDATING status',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+    const deps = makeDeps({ backoff: { attempts: 5, initialDelayMs: 1000, maxDelayMs: 1500 } });
+
+    const summary = await rollout(deps, target);
+
+    expect(batchMock).toHaveReceivedCommandTimes(UpdateComputeEnvironmentCommand, 1);
+    expect(deps.sleeps).toEqual([]);
+    expect(summary.computeEnvironments[0]?.outcome).toEqual({
+      kind: 'skipped',
+      reason: 'it already uses launch template version 4',
+    });
+  });
+
+  it('fails the environment when Batch refuses the update for another reason', async () => {
+    baseTemplate().install();
+    installComputeEnvironments(() => [computeEnvironment('ce-ondemand', { version: '3' })]);
+    batchMock.on(UpdateComputeEnvironmentCommand).rejects(
+      new ClientException({
+        message: 'Instance type p9.huge is not supported',
+        $metadata: { httpStatusCode: 400 },
+      }),
+    );
+
+    await expect(rollout(makeDeps(), target)).rejects.toThrow(
+      'ce-ondemand failed: ClientException: Instance type p9.huge is not supported',
+    );
   });
 
   it('creates a new version from the default when an older version names V but a redeploy made a newer one', async () => {

@@ -121,6 +121,32 @@ describe('handleSecretChanged', () => {
     expect(afterRotation).toBe('superseded: AWSCURRENT is now version f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9');
   });
 
+  it('counts a pending version as superseding only once its launch template version exists', async () => {
+    const pending = 'f1e2d3c4-b5a6-4978-8695-a4b3c2d1e0f9';
+    const { deps, rollout } = makeDeps();
+    await handleSecretChanged(deps, loadEvent('putSecretValue'));
+    const [[target]] = rollout.mock.calls as [[RolloutTarget]];
+    secretsMock.on(DescribeSecretCommand).resolves({
+      ARN: FIXTURE_SECRET.arn,
+      Name: FIXTURE_SECRET.name,
+      RotationEnabled: true,
+      VersionIdsToStages: { [CURRENT]: ['AWSCURRENT'], [pending]: ['AWSPENDING'] },
+    });
+    const published = new Set<string>();
+    const view = { hasVersionFor: async (id: string) => published.has(id) };
+
+    const beforePublishing = await target.supersededBy?.(view);
+    published.add(pending);
+    const afterPublishing = await target.supersededBy?.(view);
+    const withoutView = await target.supersededBy?.();
+
+    expect(beforePublishing).toBeUndefined();
+    expect(afterPublishing).toBe(
+      `superseded: a rotation is rolling out pending version ${pending} (its launch template version exists)`,
+    );
+    expect(withoutView).toBeUndefined();
+  });
+
   it.each([
     ['its full ARN', FIXTURE_SECRET.arn],
     ['its partial ARN', FIXTURE_SECRET.arn.slice(0, -7)],

@@ -2,6 +2,7 @@ import {
   DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
+  ResourceExistsException,
   ResourceNotFoundException,
   SecretsManagerClient,
   UpdateSecretVersionStageCommand,
@@ -36,9 +37,39 @@ const PENDING_VALUE = JSON.stringify({
   registry_url: 'http://127.0.0.1:5000',
 });
 
-/** Secrets Manager as a rotation sees it: versions with stages, staged values, stage moves. */
-function installSecret(options: { rotationEnabled?: boolean; staged?: string | undefined } = {}) {
+const STAGING_ARN =
+  'arn:aws:secretsmanager:us-east-1:123456789012:secret:batch-registry-credentials-staging-Qw3Er5';
+const CURRENT_VALUE = JSON.stringify({
+  registries: [
+    { registry_url: 'http://127.0.0.1:5000', username: 'bot', password: 'current-LEAK-CANARY-5d1e' },
+  ],
+});
+
+function notFound(what: string): ResourceNotFoundException {
+  return new ResourceNotFoundException({
+    message: `Secrets Manager can't find the specified secret value for ${what}`,
+    $metadata: { httpStatusCode: 400 },
+  });
+}
+
+/**
+ * Secrets Manager as a rotation sees it: the registry secret's versions with stages and values
+ * (the rotation's version holds `pending`, or no value as RotateSecret creates it), the staging
+ * secret's AWSCURRENT (`staged`), PutSecretValue filling the rotation's version, stage moves.
+ */
+function installSecret(
+  options: {
+    rotationEnabled?: boolean;
+    pending?: string | undefined;
+    staged?: string | undefined;
+    current?: string;
+  } = {},
+) {
   const stages: Record<string, string[]> = { [CURRENT]: ['AWSCURRENT'], [TOKEN]: ['AWSPENDING'] };
+  const values: Record<string, string | undefined> = {
+    [CURRENT]: options.current ?? CURRENT_VALUE,
+    [TOKEN]: 'pending' in options ? options.pending : PENDING_VALUE,
+  };
   secretsMock.on(DescribeSecretCommand).callsFake(() => ({
     ARN,
     Name: 'batch-registry-credentials',
@@ -47,23 +78,55 @@ function installSecret(options: { rotationEnabled?: boolean; staged?: string | u
     RotationRules: { AutomaticallyAfterDays: 30 },
     VersionIdsToStages: structuredClone(stages),
   }));
-  const staged = 'staged' in options ? options.staged : PENDING_VALUE;
   secretsMock.on(GetSecretValueCommand).callsFake((input) => {
-    if (input.VersionId !== TOKEN || staged === undefined) {
-      throw new ResourceNotFoundException({
-        message: `Secrets Manager can't find the specified secret value for VersionId: ${input.VersionId}`,
-        $metadata: {},
-      });
+    if (input.SecretId === STAGING_ARN) {
+      if (options.staged === undefined || input.VersionStage !== 'AWSCURRENT')
+        throw notFound('staging label: AWSCURRENT');
+      return {
+        ARN: STAGING_ARN,
+        VersionId: 'c0ffee00-0000-4000-8000-000000000001',
+        SecretString: options.staged,
+        VersionStages: ['AWSCURRENT'],
+      };
+    }
+    const id =
+      input.VersionId ??
+      Object.keys(stages).find((versionId) =>
+        stages[versionId]?.includes(input.VersionStage ?? 'AWSCURRENT'),
+      );
+    const value = id === undefined ? undefined : values[id];
+    if (
+      id === undefined ||
+      value === undefined ||
+      (input.VersionStage && !stages[id]?.includes(input.VersionStage))
+    ) {
+      throw notFound(`VersionId: ${input.VersionId ?? '(none)'}`);
     }
     return {
       ARN,
       Name: 'batch-registry-credentials',
-      VersionId: TOKEN,
-      SecretString: staged,
-      VersionStages: ['AWSPENDING'],
+      VersionId: id,
+      SecretString: value,
+      VersionStages: stages[id],
     };
   });
+  secretsMock.on(PutSecretValueCommand).callsFake((input) => {
+    const id = input.ClientRequestToken ?? '';
+    if (values[id] !== undefined && values[id] !== input.SecretString) {
+      throw new ResourceExistsException({
+        message: 'A version with this ID already exists with different content.',
+        $metadata: { httpStatusCode: 400 },
+      });
+    }
+    values[id] = input.SecretString;
+    return { ARN, Name: 'batch-registry-credentials', VersionId: id, VersionStages: input.VersionStages };
+  });
   secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
+    if (input.MoveToVersionId === undefined) {
+      const labels = stages[input.RemoveFromVersionId ?? ''] ?? [];
+      labels.splice(labels.indexOf(input.VersionStage ?? ''), 1);
+      return { ARN, Name: 'batch-registry-credentials' };
+    }
     for (const labels of Object.values(stages)) {
       const at = labels.indexOf('AWSCURRENT');
       if (at >= 0) labels.splice(at, 1, 'AWSPREVIOUS');
@@ -71,7 +134,7 @@ function installSecret(options: { rotationEnabled?: boolean; staged?: string | u
     stages[input.MoveToVersionId]?.push('AWSCURRENT');
     return { ARN, Name: 'batch-registry-credentials' };
   });
-  return stages;
+  return { stages, values };
 }
 
 function makeDeps(overrides: Partial<RotationDeps> = {}) {
@@ -82,7 +145,7 @@ function makeDeps(overrides: Partial<RotationDeps> = {}) {
   const deps: RotationDeps = {
     secretsManager,
     secretId: 'batch-registry-credentials',
-    issuer: new StagedCredentialIssuer(secretsManager),
+    issuer: new StagedCredentialIssuer(secretsManager, STAGING_ARN),
     verifier: { login },
     verifyCredentials: true,
     rollout,
@@ -129,7 +192,7 @@ describe('rotateSecret', () => {
     });
 
     it('fails when the version is neither AWSCURRENT nor AWSPENDING', async () => {
-      const stages = installSecret();
+      const { stages } = installSecret();
       stages[TOKEN] = ['AWSPREVIOUS'];
       const { deps } = makeDeps();
 
@@ -139,7 +202,7 @@ describe('rotateSecret', () => {
     it.each<RotationStep>(['createSecret', 'setSecret', 'testSecret', 'finishSecret'])(
       'treats %s of a version that is already AWSCURRENT as done',
       async (name) => {
-        const stages = installSecret();
+        const { stages } = installSecret();
         stages[TOKEN] = ['AWSCURRENT', 'AWSPENDING'];
         stages[CURRENT] = ['AWSPREVIOUS'];
         const { deps, rollout, login } = makeDeps();
@@ -149,14 +212,24 @@ describe('rotateSecret', () => {
         expect(result).toBe('already-current');
         expect(rollout).not.toHaveBeenCalled();
         expect(login).not.toHaveBeenCalled();
-        expect(secretsMock).not.toHaveReceivedCommand(UpdateSecretVersionStageCommand);
+        expect(secretsMock).not.toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+          VersionStage: 'AWSCURRENT',
+        });
+        // Only a finishSecret takes the leftover AWSPENDING off the current version.
+        expect(
+          secretsMock.commandCalls(UpdateSecretVersionStageCommand).map((call) => call.args[0].input),
+        ).toEqual(
+          name === 'finishSecret'
+            ? [{ SecretId: ARN, VersionStage: 'AWSPENDING', RemoveFromVersionId: TOKEN }]
+            : [],
+        );
       },
     );
   });
 
   describe('createSecret', () => {
-    it('keeps the staged pending value, every time it is called', async () => {
-      installSecret();
+    it('keeps a value already under the rotation token, every time it is called', async () => {
+      installSecret({ staged: CURRENT_VALUE });
       const { deps } = makeDeps();
 
       await rotateSecret(deps, step('createSecret'));
@@ -167,29 +240,109 @@ describe('rotateSecret', () => {
         VersionId: TOKEN,
         VersionStage: 'AWSPENDING',
       });
+      expect(secretsMock).not.toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: STAGING_ARN });
       expect(secretsMock).not.toHaveReceivedCommand(PutSecretValueCommand);
     });
 
-    it('tells the operator how to stage a value when nothing is staged', async () => {
-      installSecret({ staged: undefined });
+    it("copies the staged value into RotateSecret's value-less AWSPENDING version under its token (moto PR 8504, checked against AWS); a retry finds it there", async () => {
+      const { values } = installSecret({ pending: undefined, staged: PENDING_VALUE });
+      const { deps } = makeDeps();
+
+      await rotateSecret(deps, step('createSecret'));
+      await rotateSecret(deps, step('createSecret'));
+
+      expect(secretsMock).toHaveReceivedCommandTimes(PutSecretValueCommand, 1);
+      expect(secretsMock).toHaveReceivedCommandWith(PutSecretValueCommand, {
+        SecretId: ARN,
+        ClientRequestToken: TOKEN,
+        SecretString: PENDING_VALUE,
+        VersionStages: ['AWSPENDING'],
+      });
+      expect(values[TOKEN]).toBe(PENDING_VALUE);
+    });
+
+    it('passes the RotationToken of a cross-account rotation on to PutSecretValue', async () => {
+      installSecret({ pending: undefined, staged: PENDING_VALUE });
+      const { deps } = makeDeps();
+
+      await rotateSecret(deps, { ...step('createSecret'), RotationToken: 'rotation-token-1' });
+
+      expect(secretsMock).toHaveReceivedCommandWith(PutSecretValueCommand, {
+        RotationToken: 'rotation-token-1',
+      });
+    });
+
+    it('tells the operator how to stage a value, and how to start the rotation again, when nothing is staged', async () => {
+      installSecret({ pending: undefined, staged: undefined });
       const { deps } = makeDeps();
 
       const failure = rotateSecret(deps, step('createSecret'));
 
       await expect(failure).rejects.toThrow(NothingStagedError);
       await expect(failure).rejects.toThrow(
-        `aws secretsmanager put-secret-value --secret-id ${ARN} --client-request-token ${TOKEN} --version-stages AWSPENDING --secret-string file://registry-credentials.json`,
+        `aws secretsmanager put-secret-value --secret-id ${STAGING_ARN} --secret-string file://registry-credentials.json`,
       );
+      await expect(failure).rejects.toThrow(
+        `aws secretsmanager update-secret-version-stage --secret-id ${ARN} --version-stage AWSPENDING --remove-from-version-id ${TOKEN}`,
+      );
+      expect(secretsMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    });
+
+    it("refuses a staged value that is AWSCURRENT's credentials, in either form", async () => {
+      const seedForm = JSON.stringify({
+        password: 'current-LEAK-CANARY-5d1e',
+        username: 'bot',
+        registry_url: 'http://127.0.0.1:5000',
+      });
+      installSecret({ pending: undefined, staged: seedForm });
+      const { deps } = makeDeps();
+
+      const failure = rotateSecret(deps, step('createSecret'));
+
+      await expect(failure).rejects.toThrow(NothingStagedError);
+      await expect(failure).rejects.toThrow(`is the current value of ${ARN}`);
+      await expect(failure).rejects.not.toThrow(/current-LEAK-CANARY/);
+      expect(secretsMock).not.toHaveReceivedCommand(PutSecretValueCommand);
     });
 
     it('rejects a malformed staged value, naming the rule and not the value', async () => {
-      installSecret({ staged: JSON.stringify({ username: 'bot', password: '' }) });
+      installSecret({ pending: undefined, staged: JSON.stringify({ username: 'bot', password: '' }) });
       const { deps } = makeDeps();
 
       const failure = rotateSecret(deps, step('createSecret'));
 
       await expect(failure).rejects.toThrow(StagedValueError);
       await expect(failure).rejects.toThrow(/password/);
+      expect(secretsMock).not.toHaveReceivedCommand(PutSecretValueCommand);
+    });
+
+    it('never quotes the staged value, in the error or the log, when it is malformed around a password', async () => {
+      installSecret({
+        pending: undefined,
+        staged: JSON.stringify({ username: `bot:${PENDING_PASSWORD}`, password: PENDING_PASSWORD }),
+      });
+      const { deps, logger } = makeDeps();
+
+      const failure = await rotateSecret(deps, step('createSecret')).catch((error: unknown) => error);
+
+      expect(failure).toBeInstanceOf(StagedValueError);
+      expect(String(failure)).not.toContain(PENDING_PASSWORD);
+      expect(JSON.stringify([logger.info.mock.calls, logger.warn.mock.calls])).not.toContain(
+        PENDING_PASSWORD,
+      );
+    });
+
+    it('says the staging secret is not configured when REGISTRY_STAGING_SECRET_ARN is missing', async () => {
+      installSecret({ pending: undefined, staged: PENDING_VALUE });
+      const secretsManager = new SecretsManagerClient({ region: 'us-east-1' });
+      const { deps } = makeDeps({
+        secretsManager,
+        issuer: new StagedCredentialIssuer(secretsManager, undefined),
+      });
+
+      await expect(rotateSecret(deps, step('createSecret'))).rejects.toThrow(
+        'No staging secret is configured (REGISTRY_STAGING_SECRET_ARN)',
+      );
     });
   });
 
@@ -238,6 +391,25 @@ describe('rotateSecret', () => {
       expect(JSON.stringify(logger.info.mock.calls)).not.toContain(PENDING_PASSWORD);
     });
 
+    it.each([
+      ["has no value (a new stack's empty secret)", undefined],
+      ["holds AWSCURRENT's value", CURRENT_VALUE],
+    ])(
+      "passes Secrets Manager's configuration test (RotateImmediatelyOnUpdate false: testSecret on an AWSPENDING version it creates) without contacting a registry when the version %s",
+      async (_case, pending) => {
+        installSecret({ pending });
+        const login = jest
+          .fn()
+          .mockRejectedValue(new RegistryError('unreachable', '127.0.0.1:5000', undefined, 'down'));
+        const { deps, logger } = makeDeps({ verifier: { login } });
+
+        await expect(rotateSecret(deps, step('testSecret'))).resolves.toBe('done');
+
+        expect(login).not.toHaveBeenCalled();
+        expect(JSON.stringify(logger.info.mock.calls)).toContain('configuration test');
+      },
+    );
+
     it('checks only the shape when VERIFY_CREDENTIALS is false', async () => {
       installSecret();
       const { deps, login, logger } = makeDeps({ verifyCredentials: false });
@@ -251,16 +423,21 @@ describe('rotateSecret', () => {
 
   describe('finishSecret', () => {
     it('rolls the pending version out, then moves AWSCURRENT to it; a repeat is a no-op', async () => {
-      const stages = installSecret();
+      const { stages } = installSecret();
       const order: string[] = [];
       const rollout = jest.fn(async () => {
         order.push('rollout');
         return undefined;
       });
       secretsMock.on(UpdateSecretVersionStageCommand).callsFake((input) => {
-        order.push('move');
-        stages[CURRENT] = ['AWSPREVIOUS'];
-        stages[input.MoveToVersionId] = ['AWSCURRENT', 'AWSPENDING'];
+        if (input.MoveToVersionId === undefined) {
+          order.push(`remove ${input.VersionStage}`);
+          stages[TOKEN] = ['AWSCURRENT'];
+        } else {
+          order.push('move');
+          stages[CURRENT] = ['AWSPREVIOUS'];
+          stages[input.MoveToVersionId] = ['AWSCURRENT', 'AWSPENDING'];
+        }
         return { ARN, Name: 'batch-registry-credentials' };
       });
       const { deps } = makeDeps({ rollout });
@@ -268,7 +445,7 @@ describe('rotateSecret', () => {
       await rotateSecret(deps, step('finishSecret'));
       const repeat = await rotateSecret(deps, step('finishSecret'));
 
-      expect(order).toEqual(['rollout', 'move']);
+      expect(order).toEqual(['rollout', 'move', 'remove AWSPENDING']);
       expect(rollout).toHaveBeenCalledWith({
         secretArn: ARN,
         secretVersionId: TOKEN,
@@ -280,12 +457,17 @@ describe('rotateSecret', () => {
         MoveToVersionId: TOKEN,
         RemoveFromVersionId: CURRENT,
       });
+      expect(secretsMock).toHaveReceivedCommandWith(UpdateSecretVersionStageCommand, {
+        SecretId: ARN,
+        VersionStage: 'AWSPENDING',
+        RemoveFromVersionId: TOKEN,
+      });
       expect(repeat).toBe('already-current');
-      expect(secretsMock).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 1);
+      expect(secretsMock).toHaveReceivedCommandTimes(UpdateSecretVersionStageCommand, 2);
     });
 
     it('leaves AWSCURRENT where it is when the rollout fails', async () => {
-      const stages = installSecret();
+      const { stages } = installSecret();
       const rollout = jest.fn().mockRejectedValue(new Error('ce-legacy refused'));
       const { deps } = makeDeps({ rollout });
 
@@ -296,7 +478,7 @@ describe('rotateSecret', () => {
     });
 
     it('stops when an operator made another version current during the rotation', async () => {
-      const stages = installSecret();
+      const { stages } = installSecret();
       const manual = 'c0ffee00-1234-4abc-9def-0123456789ab';
       const rollout = jest.fn(async (target: RolloutTarget) => {
         stages[CURRENT] = ['AWSPREVIOUS'];
@@ -314,7 +496,7 @@ describe('rotateSecret', () => {
     });
 
     it('does not move AWSCURRENT when the pending version was superseded during the rollout', async () => {
-      const stages = installSecret();
+      const { stages } = installSecret();
       const rollout = jest.fn(async (target: RolloutTarget) => {
         const whilePending = await target.supersededBy?.();
         stages[TOKEN] = [];
