@@ -8,11 +8,12 @@ import {
 import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
+import { type Caller, canRead, OWNER_TAG_KEY, ownerTagValue } from '../ownership/owner';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
 import { batchFeatureInput, batchFeatureProblems } from './batch-features';
 import type { DefinitionPlanner } from './definition-plan';
 import { managedJobDefinition } from './definition-spec';
-import { checkDependencies, type MayRead } from './dependencies';
+import { checkDependencies } from './dependencies';
 import type { ImageAccess } from './image-access';
 import type { JobDefinitions } from './job-definitions';
 import { callerTagValue, defaultJobName } from './names';
@@ -56,8 +57,6 @@ export interface JobSubmitterDeps {
   readonly jobQueue: string;
   /** `DEFAULT_SHARE_IDENTIFIER`: the share of a job on a fair-share queue that names none (SPEC §15). */
   readonly defaultShareIdentifier?: string;
-  /** Whether the caller may name a job in `dependsOn` (SPEC §14 ownership), given its owner key. */
-  readonly mayRead: (owner: string | undefined) => MayRead;
 }
 
 /**
@@ -68,7 +67,7 @@ export interface JobSubmitterDeps {
 export class JobSubmitter {
   constructor(private readonly deps: JobSubmitterDeps) {}
 
-  async submit(body: unknown, callerArn: string | undefined): Promise<SubmittedJob> {
+  async submit(body: unknown, caller: Caller): Promise<SubmittedJob> {
     const request = parseSubmitJobRequest(body);
     const image = parseImage(request.image);
     const queue = await this.deps.queue.get();
@@ -84,18 +83,12 @@ export class JobSubmitter {
     const features = batchFeatureInput(request, queue, this.deps.defaultShareIdentifier);
     // Measured before anything is registered, so an oversized request costs no definition.
     checkPayload(
-      submitJobInput(
-        request,
-        image,
-        resources,
-        LONGEST_DEFINITION_ARN,
-        this.deps.jobQueue,
-        callerArn,
-        features,
-      ),
+      submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, caller, features),
     );
     // One DescribeJobs for every dependency, only when the request names any (SPEC §15).
-    await checkDependencies(this.deps.batch, this.deps.jobQueue, request, this.deps.mayRead(callerArn));
+    await checkDependencies(this.deps.batch, this.deps.jobQueue, request, (_job, owner) =>
+      canRead(owner.tags, caller),
+    );
     const access = await this.deps.imageAccess.check(image);
     const definitionInput = managedJobDefinition(
       await this.deps.planner.identity(image, access, platform, request.ephemeralStorageGiB),
@@ -107,7 +100,7 @@ export class JobSubmitter {
       resources,
       definition.arn,
       this.deps.jobQueue,
-      callerArn,
+      caller,
       features,
     );
     const submitted = await callAws(
@@ -126,7 +119,7 @@ export class JobSubmitter {
       jobId: submitted.jobId,
       jobDefinition: definition.arn,
       image: image.normalised,
-      caller: callerArn,
+      caller: caller.principalArn,
     });
     return {
       jobId: submitted.jobId,
@@ -177,14 +170,14 @@ function parseImage(input: string): ImageReference {
   return image;
 }
 
-/** The SubmitJob request for a validated body (pure). */
+/** The SubmitJob request for a validated body (pure); the job is tagged with who submitted and owns it. */
 export function submitJobInput(
   request: SubmitJobRequest,
   image: ImageReference,
   resourceRequirements: ResourceRequirement[],
   jobDefinitionArn: string,
   jobQueue: string,
-  callerArn: string | undefined,
+  caller: Caller,
   features: Partial<SubmitJobCommandInput> = {},
 ): SubmitJobCommandInput {
   const environment: KeyValuePair[] = Object.entries(request.environment ?? {}).map(([name, value]) => ({
@@ -206,7 +199,11 @@ export function submitJobInput(
       : {}),
     ...(request.retryAttempts !== undefined ? { retryStrategy: { attempts: request.retryAttempts } } : {}),
     ...features,
-    tags: { ...request.tags, [SUBMITTED_BY_TAG_KEY]: callerTagValue(callerArn) },
+    tags: {
+      ...request.tags,
+      [SUBMITTED_BY_TAG_KEY]: callerTagValue(caller.principalArn),
+      [OWNER_TAG_KEY]: ownerTagValue(caller.ownerKey),
+    },
     propagateTags: true,
   };
 }

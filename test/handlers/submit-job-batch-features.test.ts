@@ -22,6 +22,8 @@ const POLICY_ARN = 'arn:aws:batch:us-east-1:123456789012:scheduling-policy/teams
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const ARRAY_JOB = '3d7d2b9f-6a1c-4c8f-8b68-1f4d2e3a5b7c';
 const IMAGE = 'public.ecr.aws/docker/library/busybox:1.36';
+/** The owner key of the post-jobs fixture's caller (assumed-role/job-submitter/pipeline-run-42). */
+const FIXTURE_OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 
 const batchMock = mockClient(BatchClient);
 const secretsMock = mockClient(SecretsManagerClient);
@@ -127,6 +129,7 @@ describe('POST /jobs with the Batch features of SPEC §15', () => {
           startedAt: 1_700_000_000_000,
           jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-test-busybox:1',
           arrayProperties: { size: 10, statusSummary: { RUNNING: 10 } },
+          tags: { 'batch-registry-gateway:owner': FIXTURE_OWNER },
         },
       ],
     });
@@ -136,6 +139,31 @@ describe('POST /jobs with the Batch features of SPEC §15', () => {
     expect(result.statusCode).toBe(202);
     expect(batchMock).toHaveReceivedCommandTimes(DescribeJobsCommand, 1);
     expect(submitted()).toMatchObject({ dependsOn: [{ jobId: ARRAY_JOB, type: 'N_TO_N' }] });
+  });
+
+  it('answers 400 naming the dependency when the named job belongs to another owner (SPEC §14)', async () => {
+    mockJobQueue(batchMock, QUEUE);
+    batchMock.on(DescribeJobsCommand).resolves({
+      jobs: [
+        {
+          jobId: ARRAY_JOB,
+          jobName: 'theirs',
+          jobQueue: QUEUE_ARN,
+          status: 'RUNNING',
+          startedAt: 1_700_000_000_000,
+          jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-test-busybox:1',
+          tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/other-team' },
+        },
+      ],
+    });
+
+    const { result, body } = await post({ dependsOn: [{ jobId: ARRAY_JOB }] });
+
+    expect(result.statusCode).toBe(400);
+    expect(body.errors).toEqual([
+      { path: 'dependsOn[0].jobId', message: expect.stringContaining('no job of yours') },
+    ]);
+    expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
   });
 
   it('answers 400 naming the dependency when the named job is not on the gateway’s queue', async () => {

@@ -15,6 +15,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { logger } from '../../lib/logger';
 import { RegistryClient } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
@@ -164,9 +165,13 @@ async function captureLogs(run: () => Promise<void>): Promise<string> {
     jest.spyOn(process.stdout, 'write').mockImplementation(capture),
     jest.spyOn(process.stderr, 'write').mockImplementation(capture),
   ];
+  // Tests run with logs off (test/helpers/setup.ts); this one reads them.
+  const level = logger.getLevelName();
+  logger.setLogLevel('INFO');
   try {
     await run();
   } finally {
+    logger.setLogLevel(level);
     for (const spy of spies) spy.mockRestore();
   }
   return written.join('');
@@ -348,8 +353,10 @@ describe('POST /jobs with task credentials (SPEC §11)', () => {
   });
 
   describe('digest-pinned images (issue 17: input-driven growth)', () => {
-    it('registers one definition for 20 000 requests that each name a new tag with the same digest', async () => {
-      const total = 20_000;
+    // The review showed 20 000 such requests registering 20 000 definitions; 2 000 prove the bound
+    // as well (one definition, one look-up) in a fraction of the time.
+    it('registers one definition for 2 000 requests that each name a new tag with the same digest', async () => {
+      const total = 2_000;
       const batchSize = 500;
       for (let start = 0; start < total; start += batchSize) {
         const results = await Promise.all(
