@@ -13,7 +13,7 @@ export const COLD_RUNS = 21;
 export const MAX_ZIP_BYTES = 500_000;
 export const MAX_COLD_RATIO = 1.3;
 
-type SdkClient = 'batch' | 'ec2' | 'secretsManager';
+type SdkClient = 'batch' | 'ec2' | 'secretsManager' | 'logs' | 'ecs' | 'dynamodb' | 'eventBridge';
 
 const SDK: Record<
   SdkClient,
@@ -25,6 +25,18 @@ const SDK: Record<
     module: '@aws-sdk/client-secrets-manager',
     className: 'SecretsManagerClient',
     label: 'Secrets Manager',
+  },
+  logs: {
+    module: '@aws-sdk/client-cloudwatch-logs',
+    className: 'CloudWatchLogsClient',
+    label: 'CloudWatch Logs',
+  },
+  ecs: { module: '@aws-sdk/client-ecs', className: 'ECSClient', label: 'ECS' },
+  dynamodb: { module: '@aws-sdk/client-dynamodb', className: 'DynamoDBClient', label: 'DynamoDB' },
+  eventBridge: {
+    module: '@aws-sdk/client-eventbridge',
+    className: 'EventBridgeClient',
+    label: 'EventBridge',
   },
 };
 
@@ -39,6 +51,8 @@ const CLIENTS_OF: Record<string, readonly SdkClient[]> = {
   getJob: ['batch'],
   cancelJob: ['batch'],
   listRegistries: ['secretsManager'],
+  getJobLogs: ['batch', 'logs'],
+  fleetReport: ['secretsManager', 'batch', 'ecs', 'dynamodb', 'eventBridge'],
 };
 
 /** What loadConfig needs at module scope, as dummy values; nothing is called at load. */

@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { basicAuth, pushImage, startRegistry } from '../scripts/servers/registry';
+import { clientSection } from './client';
 import { coldStartSection } from './cold-start';
+import { fleetReportSection } from './fleet-report';
 import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
 import { metOrNot, progress, type TargetResult, table } from './report';
 import { rolloutSection } from './rollout';
@@ -42,6 +44,12 @@ async function main(): Promise<void> {
     const taskCredentials = await taskCredentialsSection();
     sections.push(taskCredentials.markdown);
     targets.push(...taskCredentials.targets);
+    const client = await clientSection();
+    sections.push(client.markdown);
+    targets.push(...client.targets);
+    const fleet = await fleetReportSection();
+    sections.push(fleet.markdown);
+    targets.push(...fleet.targets);
   } finally {
     await proxy.stop();
     await registry.stop();

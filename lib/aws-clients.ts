@@ -1,5 +1,9 @@
 import { BatchClient } from '@aws-sdk/client-batch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 // Created once per container so warm invocations reuse connections. Region, credentials and
@@ -10,3 +14,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 export const batch = /* @__PURE__ */ new BatchClient({});
 export const ec2 = /* @__PURE__ */ new EC2Client({});
 export const secretsManager = /* @__PURE__ */ new SecretsManagerClient({});
+export const logs = /* @__PURE__ */ new CloudWatchLogsClient({});
+export const ecs = /* @__PURE__ */ new ECSClient({});
+export const dynamodb = /* @__PURE__ */ new DynamoDBClient({});
+export const eventBridge = /* @__PURE__ */ new EventBridgeClient({});

@@ -2,7 +2,7 @@ import { ConfigError } from './errors';
 import { normaliseRegistryName, type RegistryName, RegistryNameError } from './registry/registry-name';
 
 /** What a function needs beyond the secret: the rollout settings, the gateway settings, or both. */
-export type ConfigNeed = 'rollout' | 'gateway';
+export type ConfigNeed = 'rollout' | 'gateway' | 'fleet';
 
 export interface Config {
   readonly registrySecretArn: string;
@@ -40,12 +40,16 @@ export interface Config {
   readonly idempotencyTable: string | undefined;
   /** Owner keys (or role ARNs) that may read and cancel every job (SPEC §14), as configured. */
   readonly adminPrincipals: readonly string[];
+  /** BRG_LOCAL_CALLER: the local stack's caller (IAM is off there); never set in a deployed stack (SPEC §14). */
+  readonly localCaller: string | undefined;
   /** Where fleetReport puts the convergence event (SPEC §12). */
   readonly eventBusName: string;
   /** Share identifier used on a fair-share queue when the caller gives none (SPEC §15). */
   readonly defaultShareIdentifier: string | undefined;
-  /** The deployment stage (`STAGE`, set by the stack): names the managed job definitions (SPEC §11). */
+  /** The deployment stage (`STAGE`, set by the stack): names the managed job definitions (SPEC §11) and is the `stage` dimension of the metrics (SPEC §12). */
   readonly stage: string;
+  /** DynamoDB table where fleetReport records the convergence events it sent (SPEC §12). */
+  readonly convergenceTable: string | undefined;
 }
 
 /** Default name prefix of the per-registry credential secrets when none is configured. */
@@ -163,9 +167,11 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     assignPublicIp: assignPublicIp === 'ENABLED' ? 'ENABLED' : 'DISABLED',
     idempotencyTable: text('IDEMPOTENCY_TABLE', false) || undefined,
     adminPrincipals: list('ADMIN_PRINCIPALS', false),
+    localCaller: text('BRG_LOCAL_CALLER', false) || undefined,
     eventBusName: text('EVENT_BUS_NAME', false) || 'default',
     defaultShareIdentifier,
     stage,
+    convergenceTable: text('CONVERGENCE_TABLE', needs.includes('fleet')) || undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

@@ -5,10 +5,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_LOCAL_CALLER } from '../lib/ownership/owner';
 import { versionDescriptionFor } from '../lib/rollout/launch-template';
 import { renderUserData } from '../lib/rollout/user-data';
+import { createIdempotencyTable } from './servers/idempotency-table';
 import { startMoto } from './servers/moto';
 import { createStagingSecret, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { provisionExecutionRole } from './servers/moto-task-credentials';
@@ -43,6 +46,12 @@ export interface LocalStack {
   readonly executionRoleArn: string;
   /** Name prefix of the per-registry credential secrets, as serverless.yml sets it for the local stage. */
   readonly registrySecretPrefix: string;
+  /** fleetReport's convergence table (SPEC §12). */
+  readonly convergenceTable: string;
+  /** The Idempotency-Key table (SPEC §14). */
+  readonly idempotencyTable: string;
+  /** Every request's caller: IAM is off locally (SPEC §14). */
+  readonly localCaller: string;
   /** A second registry user, for a local rotation to switch to. */
   readonly nextUser: RegistryUser;
 }
@@ -67,8 +76,14 @@ async function main(): Promise<void> {
     console.log('Stopped.');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  // Ctrl-C, `kill`, a closed terminal: each stops everything this started.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
+  // `npm start` runs this through `sh -c`, which dies of a SIGTERM npm passes on without passing it
+  // further: when the process that started this one is gone, stop as well.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stopAll(0);
+  }, 250).unref();
 
   try {
     const moto = await startMoto({ port: port('BRG_MOTO_PORT', 5001) });
@@ -101,7 +116,14 @@ async function main(): Promise<void> {
       lambdaPort,
     );
     mkdirSync(join(root, '.local'), { recursive: true });
-    writeFileSync(join(root, '.local', 'stack.json'), `${JSON.stringify(stack, null, 2)}\n`, { mode: 0o600 });
+    // BRG_LOCAL_STATE_FILE: a second stack (a test's) keeps its state apart from `npm start`'s.
+    writeFileSync(
+      process.env.BRG_LOCAL_STATE_FILE ?? join(root, '.local', 'stack.json'),
+      `${JSON.stringify(stack, null, 2)}\n`,
+      {
+        mode: 0o600,
+      },
+    );
 
     offline = spawn('serverless', ['offline', 'start', '--stage', STAGE], {
       cwd: root,
@@ -117,6 +139,9 @@ async function main(): Promise<void> {
         COMPUTE_ENVIRONMENTS: stack.computeEnvironment,
         JOB_QUEUE: stack.jobQueue,
         EXECUTION_ROLE_ARN: stack.executionRoleArn,
+        CONVERGENCE_TABLE: stack.convergenceTable,
+        IDEMPOTENCY_TABLE: stack.idempotencyTable,
+        BRG_LOCAL_CALLER: stack.localCaller,
       },
     });
     offline.once('exit', (code) => {
@@ -181,8 +206,18 @@ async function provision(
     name: NAME,
     prefix: REGISTRY_SECRET_PREFIX,
   });
+  const convergenceTable = `${NAME}-convergence`;
+  await new DynamoDBClient(client).send(
+    new CreateTableCommand({
+      TableName: convergenceTable,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    }),
+  );
+  const idempotencyTable = await createIdempotencyTable(client, `${NAME}-idempotency`);
   console.log(
-    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role`,
+    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role, idempotency table`,
   );
   return {
     apiUrl: `http://127.0.0.1:${httpPort}`,
@@ -197,6 +232,9 @@ async function provision(
     jobQueue: fleet.jobQueueArn,
     executionRoleArn,
     registrySecretPrefix: REGISTRY_SECRET_PREFIX,
+    convergenceTable,
+    idempotencyTable,
+    localCaller: process.env.BRG_LOCAL_CALLER || DEFAULT_LOCAL_CALLER,
     nextUser,
   };
 }
@@ -234,14 +272,19 @@ async function reconcile(stack: LocalStack): Promise<void> {
 function printUsage(stack: LocalStack): void {
   const image = `${stack.registryHost}/samples/hello:latest`;
   console.log(`
-The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offline --noAuth)
+The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offline --noAuth;
+every request's caller is ${stack.localCaller}, set BRG_LOCAL_CALLER to change it)
 
   Registries:      curl -s ${stack.apiUrl}/registries
   Submit a job:    curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' \\
+                     -H 'idempotency-key: hello-1' \\
                      -d '{"image":"${image}","command":["echo","hello"]}'
+                   (the same key again answers the same job: a retry never submits twice)
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
+  Its output:      curl -s ${stack.apiUrl}/jobs/<jobId>/logs
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>
   Rotate:          npm run local:rotate     (stages new credentials, RotateSecret, the four steps)
+  Status:          npx batch-registry-gateway status --local   (also check, plan: --help)
 
 State: .local/stack.json   Ctrl-C stops everything.`);
 }

@@ -71,9 +71,31 @@ if [[ -n $SECRETS_MANAGER_ENDPOINT_URL ]]; then
   endpoint_args=(--endpoint-url "$SECRETS_MANAGER_ENDPOINT_URL")
 fi
 # "${a[@]+...}" keeps an empty array safe under `set -u` on AL2's bash 4.2.
-secret_string=$(AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" "${version_args[@]}" \
-  --region "$region" ${endpoint_args[@]+"${endpoint_args[@]}"} --query SecretString --output text) ||
-  die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+# The version id comes back with the value (a tab between them), so the stage form learns V too.
+read_secret() {
+  AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" "$@" \
+    --region "$region" ${endpoint_args[@]+"${endpoint_args[@]}"} --query '[VersionId,SecretString]' --output text
+}
+# The instance role may read only the versions staged AWSCURRENT or AWSPENDING (its IAM policy's
+# secretsmanager:VersionStage condition), so the pinned version is asked for with a stage: the one
+# it carries, AWSCURRENT, or AWSPENDING while the rotation that published it finishes. A pinned
+# version that has moved on since (this instance booted from an older launch template version)
+# gives way to AWSCURRENT: newer credentials, never older ones.
+if [[ -n $SECRET_VERSION_ID ]]; then
+  secret_string=$(read_secret "${version_args[@]}" --version-stage AWSCURRENT 2>/dev/null) ||
+    secret_string=$(read_secret "${version_args[@]}" --version-stage AWSPENDING 2>/dev/null) ||
+    {
+      log "version $SECRET_VERSION_ID is neither AWSCURRENT nor AWSPENDING: reading AWSCURRENT instead"
+      version_label="stage AWSCURRENT (pinned $version_label has moved on)"
+      secret_string=$(read_secret --version-stage AWSCURRENT)
+    } ||
+    die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+else
+  secret_string=$(read_secret "${version_args[@]}") ||
+    die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+fi
+loaded_version_id=${secret_string%%$'\t'*}
+secret_string=${secret_string#*$'\t'}
 
 # Validates the secret (SPEC section 3, either form) and builds the agent's `docker` auth data. Every
 # failure is an error object caught below, so no jq message (which may quote input) escapes.
@@ -166,6 +188,24 @@ esac
 unset auth_result
 registry_keys=$(printf '%s' "$auth_data" | jq -r 'keys | join(" ")') || die "jq could not list the registries of secret $SECRET_ARN $version_label"
 
+# SPEC section 12: record V as the ECS instance attribute batch-registry-gateway.secret-version,
+# merged into the one ECS_INSTANCE_ATTRIBUTES line (JSON; later lines win, as in the agent).
+record_secret_version_attribute() {
+  local f=$1 m
+  m=$(awk 'sub(/^[[:space:]]*ECS_INSTANCE_ATTRIBUTES=/,"")' "$f" | jq -Rsr --arg v "$2" '
+    [split("\n")[]|select(test("\\S"))|try fromjson catch 0]
+    | if any(type!="object" or any(.[];type!="string")) then "bad"
+      else (add//{})+{"batch-registry-gateway.secret-version":$v}
+      | if length>10 then "full" else "ok "+tojson end end' 2>/dev/null) || m=bad
+  case $m in
+  ok\ *) ;;
+  full) die "ECS allows at most 10 custom attributes: ECS_INSTANCE_ATTRIBUTES in $ECS_CONFIG_FILE already has 10, no room for batch-registry-gateway.secret-version" ;;
+  *) die "ECS_INSTANCE_ATTRIBUTES in $ECS_CONFIG_FILE is not a JSON object of strings" ;;
+  esac
+  { awk '!/^[[:space:]]*ECS_INSTANCE_ATTRIBUTES=/' "$f" && echo "ECS_INSTANCE_ATTRIBUTES=${m#ok }"; } >"$f.a" &&
+    mv -f "$f.a" "$f" || { rm -f "$f.a"; die "could not write $f"; }
+}
+
 # Keep every other setting, drop earlier auth lines (the agent reads the file line by line,
 # splitting at the first "="), write to a temp file in the same directory and rename it.
 config_dir=$(dirname "$ECS_CONFIG_FILE") || die "could not find the directory of $ECS_CONFIG_FILE"
@@ -179,6 +219,7 @@ fi
 printf 'ECS_ENGINE_AUTH_TYPE=docker\nECS_ENGINE_AUTH_DATA=%s\n' "$auth_data" >>"$temp_file" ||
   die "could not write $temp_file"
 unset auth_data
+record_secret_version_attribute "$temp_file" "$loaded_version_id"
 chmod 600 "$temp_file"
 mv -f "$temp_file" "$ECS_CONFIG_FILE" || die "could not replace $ECS_CONFIG_FILE"
 trap - EXIT

@@ -1,6 +1,7 @@
 import { batch, ec2, secretsManager } from '../aws-clients';
 import type { Config } from '../config';
 import { logger } from '../logger';
+import { createMetrics, measureRollout } from '../metrics';
 import type { CredentialVerifier } from './credentials';
 import { type RolloutSummary, type RolloutTarget, rollout } from './rollout';
 import { renderUserData } from './user-data';
@@ -14,7 +15,8 @@ export function productionRollout(
   config: Config,
   verifier: CredentialVerifier,
 ): (target: RolloutTarget, remainingMs?: () => number) => Promise<RolloutSummary> {
-  return (target, remainingMs) =>
+  const metrics = createMetrics(config.stage);
+  const run = (target: RolloutTarget, remainingMs?: () => number) =>
     rollout(
       {
         ec2,
@@ -29,4 +31,5 @@ export function productionRollout(
       },
       target,
     );
+  return (target, remainingMs) => measureRollout(metrics, () => run(target, remainingMs));
 }

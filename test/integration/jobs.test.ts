@@ -13,12 +13,14 @@ import type { HttpEvent, HttpResult } from '../../lib/http';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { provisionBatchFleet } from '../../scripts/servers/moto-fleet';
 import { basicAuth, pushImage, type RunningRegistry, startRegistry } from '../../scripts/servers/registry';
+import { checkedAgainstApi } from '../helpers/api-contract';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 type SubmitModule = typeof import('../../handlers/submit-job');
 type GetModule = typeof import('../../handlers/get-job');
 type CancelModule = typeof import('../../handlers/cancel-job');
+type LogsModule = typeof import('../../handlers/get-job-logs');
 type AwsClients = typeof import('../../lib/aws-clients');
 
 const QUEUE = 'brg-it';
@@ -35,6 +37,7 @@ let batch: BatchClient;
 let submitJob: SubmitModule;
 let getJob: GetModule;
 let cancelJob: CancelModule;
+let getJobLogs: LogsModule;
 let clients: AwsClients;
 /** One restore per `setEnv` in beforeAll; run last first, so every variable ends as it was before. */
 const restoreEnv: Array<() => void> = [];
@@ -76,15 +79,23 @@ beforeAll(async () => {
     }),
   );
   clients = await import('../../lib/aws-clients');
-  submitJob = await import('../../handlers/submit-job');
-  getJob = await import('../../handlers/get-job');
-  cancelJob = await import('../../handlers/cancel-job');
+  // Every response the handlers give here is checked against openapi.json.
+  submitJob = withApiCheck(await import('../../handlers/submit-job'));
+  getJob = withApiCheck(await import('../../handlers/get-job'));
+  cancelJob = withApiCheck(await import('../../handlers/cancel-job'));
+  getJobLogs = withApiCheck(await import('../../handlers/get-job-logs'));
 }, 60000);
 
 afterAll(async () => {
   for (const restore of restoreEnv.reverse()) restore();
   await Promise.all([moto?.stop(), registry?.stop(), rejecting?.stop()]);
 });
+
+function withApiCheck<M extends { handler: (event: HttpEvent, context: Context) => Promise<HttpResult> }>(
+  module: M,
+): M {
+  return { ...module, handler: checkedAgainstApi(module.handler) };
+}
 
 function postJobs(body: unknown): HttpEvent {
   const event = loadFixture<HttpEvent>('http/post-jobs.json');
@@ -203,7 +214,11 @@ describe('job gateway against moto and a real registry', () => {
     const job = described.jobs?.[0];
     expect(job?.jobQueue).toMatch(new RegExp(`job-queue/${QUEUE}$`));
     expect(job?.jobDefinition).toBe(body.jobDefinition);
-    expect(job?.tags).toEqual({ team: 'data', 'batch-registry-gateway:submitted-by': CALLER });
+    expect(job?.tags).toEqual({
+      team: 'data',
+      'batch-registry-gateway:submitted-by': CALLER,
+      'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter',
+    });
     expect(job?.timeout).toEqual({ attemptDurationSeconds: 600 });
     // moto keeps neither retryStrategy nor resourceRequirements overrides on the job; the handler
     // tests check that SubmitJob carries them.
@@ -296,11 +311,13 @@ describe('job gateway against moto and a real registry', () => {
     const jobId = await waitForJobNamed('round-trip');
 
     const read = await getJob.handler(withJobId('http/get-job.json', jobId), context);
+    const logsBeforeStart = await getJobLogs.handler(withJobId('http/get-job-logs.json', jobId), context);
     const cancelled = await cancelJob.handler(withJobId('http/delete-job.json', jobId), context);
     const submitted = await submission;
     await motoTransition('unset-transition');
     const stopped = await waitUntilFinished(jobId);
     const cancelledAgain = await cancelJob.handler(withJobId('http/delete-job.json', jobId), context);
+    const logsAfterStop = await getJobLogs.handler(withJobId('http/get-job-logs.json', jobId), context);
     const missing = await getJob.handler(
       withJobId('http/get-job.json', '00000000-0000-4000-8000-000000000000'),
       context,
@@ -310,10 +327,15 @@ describe('job gateway against moto and a real registry', () => {
     expect(read.statusCode).toBe(200);
     expect(parse(read)).toMatchObject({ jobId, jobName: 'round-trip', image, status: 'SUBMITTED' });
     expect(String(parse(read).createdAt)).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    // not started yet: no stream, no events, and a token to come back with
+    expect(logsBeforeStart.statusCode).toBe(200);
+    expect(parse(logsBeforeStart)).toEqual({ events: [], nextToken: expect.any(String) });
     expect(cancelled.statusCode).toBe(202);
     expect(parse(cancelled)).toEqual({ jobId, status: 'SUBMITTED' });
     expect(stopped.statusReason).toBe(`Cancelled through batch-registry-gateway by ${CALLER}`);
     expect(cancelledAgain.statusCode).toBe(409);
+    // finished, and moto gives jobs no log stream (no Docker): nothing more will come
+    expect(parse(logsAfterStop)).toEqual({ events: [] });
     expect(missing.statusCode).toBe(404);
   });
 
@@ -341,7 +363,8 @@ describe('job gateway against moto and a real registry', () => {
       withJobId('http/delete-job.json', foreign.jobId ?? ''),
       context,
     );
+    const logs = await getJobLogs.handler(withJobId('http/get-job-logs.json', foreign.jobId ?? ''), context);
 
-    expect([read.statusCode, cancelled.statusCode]).toEqual([404, 404]);
+    expect([read.statusCode, cancelled.statusCode, logs.statusCode]).toEqual([404, 404, 404]);
   });
 });

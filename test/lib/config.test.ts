@@ -47,6 +47,7 @@ describe('loadConfig', () => {
       eventBusName: 'default',
       defaultShareIdentifier: undefined,
       stage: 'dev',
+      convergenceTable: undefined,
     });
   });
 
@@ -196,6 +197,16 @@ describe('loadConfig', () => {
     ).toEqual([
       'INSTANCE_CREDENTIALS=false needs TASK_CREDENTIALS=true, or no job could reach a private registry',
     ]);
+  });
+
+  it('reads the stage and requires the convergence table for fleetReport (SPEC §12)', () => {
+    const config = loadConfig(
+      { REGISTRY_SECRET_ARN: SECRET, STAGE: 'prod', CONVERGENCE_TABLE: 'brg-prod-convergence' },
+      ['fleet'],
+    );
+
+    expect(config).toMatchObject({ stage: 'prod', convergenceTable: 'brg-prod-convergence' });
+    expect(problemsOf({ REGISTRY_SECRET_ARN: SECRET }, ['fleet'])).toEqual(['CONVERGENCE_TABLE is required']);
   });
 
   it('says which variables are wrong in its message, without quoting their values', () => {

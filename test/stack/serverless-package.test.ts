@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routes as apiRoutes } from '../../lib/api/routes';
 import { packageStack } from '../../scripts/stack/validate';
 
 // The real `serverless package` output (osls, offline: no AWS account, no network), inspected.
@@ -115,10 +116,26 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'batch:DescribeJobQueues',
     'batch:DescribeComputeEnvironments',
     'iam:PassRole',
+    'dynamodb:PutItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
   cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
   listRegistries: [...LOGS, 'secretsmanager:GetSecretValue', 'kms:Decrypt'],
+  getJobLogs: [...LOGS, 'batch:DescribeJobs', 'logs:GetLogEvents'],
+  fleetReport: [
+    ...LOGS,
+    'secretsmanager:DescribeSecret',
+    'batch:DescribeComputeEnvironments',
+    'ecs:ListAttributes',
+    'ecs:ListContainerInstances',
+    'events:PutEvents',
+    'dynamodb:PutItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
+  ],
 };
 // Actions without resource-level permissions in IAM: only these may have Resource "*".
 const DESCRIBE_ONLY = new Set([
@@ -126,8 +143,8 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeComputeEnvironments',
   'batch:DescribeJobDefinitions',
   'batch:DescribeJobs',
-  'batch:DescribeJobQueues',
   'secretsmanager:ListSecrets',
+  'batch:DescribeJobQueues',
 ]);
 
 // What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
@@ -146,12 +163,17 @@ const ENVIRONMENT = [
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
   'STAGE',
+  'EVENT_BUS_NAME',
+  'CONVERGENCE_TABLE',
   'REGISTRY_STAGING_SECRET_ARN',
   'TASK_CREDENTIALS',
   'INSTANCE_CREDENTIALS',
   'REGISTRY_SECRET_PREFIX',
   'EXECUTION_ROLE_ARN',
   'ASSIGN_PUBLIC_IP',
+  'IDEMPOTENCY_TABLE',
+  'ADMIN_PRINCIPALS',
+  'BRG_LOCAL_CALLER',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -170,7 +192,9 @@ describe('serverless package', () => {
     const functions = ofType('AWS::Lambda::Function');
     const zips = readdirSync(out).filter((file) => file.endsWith('.zip'));
 
-    expect(functions.map(([, fn]) => fn.Properties.Runtime)).toEqual(Array(6).fill('nodejs24.x'));
+    expect(functions.map(([, fn]) => fn.Properties.Runtime)).toEqual(
+      Array(Object.keys(EXPECTED_ACTIONS).length).fill('nodejs24.x'),
+    );
     expect(zips.sort()).toEqual(
       Object.keys(EXPECTED_ACTIONS)
         .map((key) => `${key}.zip`)
@@ -178,15 +202,21 @@ describe('serverless package', () => {
     );
   });
 
-  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the four routes of SPEC §8', () => {
+  it('puts AWS_IAM authorisation on every HTTP route, and has exactly the routes of the API table (openapi.json)', () => {
     const routes = ofType('AWS::ApiGatewayV2::Route').map(([, route]) => route.Properties);
 
-    expect(routes.map((route) => route.RouteKey).sort()).toEqual([
-      'DELETE /jobs/{jobId}',
-      'GET /jobs/{jobId}',
-      'GET /registries',
-      'POST /jobs',
-    ]);
+    expect(routes.map((route) => route.RouteKey).sort()).toEqual(
+      apiRoutes.map((route) => `${route.method.toUpperCase()} ${route.path}`).sort(),
+    );
+    expect(apiRoutes.map((route) => `${route.method.toUpperCase()} ${route.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /jobs',
+        'GET /jobs/{jobId}',
+        'DELETE /jobs/{jobId}',
+        'GET /jobs/{jobId}/logs',
+        'GET /registries',
+      ]),
+    );
     for (const route of routes) expect(route.AuthorizationType).toBe('AWS_IAM');
   });
 
@@ -287,7 +317,19 @@ describe('serverless package', () => {
     expect(new Set(roles).size).toBe(roles.length);
   });
 
-  it('lets instances read only the registry secret beyond the ECS instance policy', () => {
+  it('lets getJobLogs read log events of AWS Batch job streams only', () => {
+    const statement = statementsOf(roleOf('getJobLogs')).find((candidate) =>
+      actions(candidate).includes('logs:GetLogEvents'),
+    );
+
+    expect(statement?.Action).toBe('logs:GetLogEvents');
+    expect(statement?.Resource).toEqual({
+      'Fn::Sub':
+        'arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/batch/job:log-stream:*',
+    });
+  });
+
+  it('lets instances read only the registry secret, only its AWSCURRENT and AWSPENDING versions, beyond the ECS instance policy', () => {
     const role = resources.InstanceRole;
 
     expect(role?.Properties.ManagedPolicyArns).toEqual([
@@ -298,6 +340,7 @@ describe('serverless package', () => {
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
         Resource: { 'Fn::If': ['CreateSecret', { Ref: 'RegistrySecret' }, { Ref: 'ExistingSecretArn' }] },
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPENDING'] } },
       },
       DECRYPT_THROUGH_SECRETS_MANAGER,
     ]);
@@ -397,7 +440,11 @@ describe('serverless package', () => {
   });
 
   it('also runs onSecretChanged on a schedule, to reconcile whatever events were missed', () => {
-    const schedules = ofType('AWS::Events::Rule').filter(([, rule]) => rule.Properties.ScheduleExpression);
+    const schedules = ofType('AWS::Events::Rule').filter(
+      ([, rule]) =>
+        rule.Properties.ScheduleExpression &&
+        JSON.stringify(rule.Properties.Targets).includes('OnSecretChangedLambdaFunction'),
+    );
     const [[, schedule] = []] = schedules;
     const [target] = (schedule?.Properties.Targets ?? []) as Array<Record<string, Json>>;
 
@@ -430,6 +477,142 @@ describe('serverless package', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
     }
+  });
+
+  it('keeps Idempotency-Key records in an on-demand table with TTL, which only submitJob reads and writes', () => {
+    const table = resources.IdempotencyTable;
+    const grants = Object.keys(EXPECTED_ACTIONS).flatMap((key) =>
+      statementsOf(roleOf(key))
+        .filter((statement) => actions(statement).some((action) => action.startsWith('dynamodb:')))
+        .map((statement) => ({ key, resource: statement.Resource })),
+    );
+
+    expect(table?.Type).toBe('AWS::DynamoDB::Table');
+    expect(table?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+    expect(grants).toEqual([{ key: 'submitJob', resource: { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] } }]);
+    expect(resources.SubmitJobLambdaFunction?.Properties).toMatchObject({
+      Environment: { Variables: { IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' } } },
+    });
+  });
+
+  it('gives getJob, cancelJob and getJobLogs ADMIN_PRINCIPALS, and never sets a fixed local caller in a deployed stack', () => {
+    const variables = (key: string) => {
+      const environment = resources[`${key}LambdaFunction`]?.Properties.Environment;
+      return (environment as { Variables: Record<string, Json> } | undefined)?.Variables ?? {};
+    };
+
+    for (const key of ['GetJob', 'CancelJob', 'GetJobLogs']) expect(variables(key).ADMIN_PRINCIPALS).toBe('');
+    for (const key of ['SubmitJob', 'GetJob', 'CancelJob', 'GetJobLogs'])
+      expect(variables(key).BRG_LOCAL_CALLER).toBe('');
+  });
+
+  it('runs fleetReport on the fleetReportSchedule with the convergence table and event bus it writes to', () => {
+    const fn = resources.FleetReportLambdaFunction?.Properties;
+    const rules = ofType('AWS::Events::Rule').filter(([, rule]) =>
+      JSON.stringify(rule.Properties.Targets).includes('FleetReportLambdaFunction'),
+    );
+    const table = resources.ConvergenceTable?.Properties;
+    const statements = statementsOf('FleetReportRole');
+
+    expect(rules.map(([, rule]) => rule.Properties.ScheduleExpression)).toEqual(['rate(15 minutes)']);
+    expect((fn?.Environment as { Variables: Record<string, Json> } | undefined)?.Variables).toMatchObject({
+      EVENT_BUS_NAME: 'default',
+      CONVERGENCE_TABLE: { Ref: 'ConvergenceTable' },
+      STAGE: 'test',
+    });
+    expect(table).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+    });
+    expect(statements.find((statement) => statement.Sid === 'RecordAnnouncements')?.Resource).toEqual({
+      'Fn::GetAtt': ['ConvergenceTable', 'Arn'],
+    });
+    expect(statements.find((statement) => statement.Sid === 'AnnounceConvergence')?.Resource).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default',
+    });
+    expect(
+      statements.find((statement) => statement.Sid === 'CountInstancesOfBatchClusters')?.Resource,
+    ).toEqual({
+      'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*',
+    });
+  });
+
+  const ALARM_ACTIONS = { 'Fn::If': ['HasAlarmTopic', [{ Ref: 'AlarmTopicArn' }], { Ref: 'AWS::NoValue' }] };
+  it.each([
+    [
+      'SecretEventsDeadLetterQueueAlarm',
+      'AWS/SQS',
+      'ApproximateNumberOfMessagesVisible',
+      [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['SecretEventsDeadLetterQueue', 'QueueName'] } }],
+      { Statistic: 'Maximum', Period: 300, EvaluationPeriods: 1, Threshold: 0 },
+    ],
+    [
+      'RotateSecretErrorsAlarm',
+      'AWS/Lambda',
+      'Errors',
+      [{ Name: 'FunctionName', Value: { Ref: 'RotateSecretLambdaFunction' } }],
+      { Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 0 },
+    ],
+    [
+      'OnSecretChangedErrorsAlarm',
+      'AWS/Lambda',
+      'Errors',
+      [{ Name: 'FunctionName', Value: { Ref: 'OnSecretChangedLambdaFunction' } }],
+      { Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 0 },
+    ],
+    [
+      'InstancesStaleAlarm',
+      'BatchRegistryGateway',
+      'InstancesStale',
+      [
+        { Name: 'service', Value: 'batch-registry-gateway' },
+        { Name: 'stage', Value: 'test' },
+      ],
+      { Statistic: 'Maximum', Period: 3600, EvaluationPeriods: { Ref: 'StaleAlarmHours' }, Threshold: 0 },
+    ],
+    [
+      'HttpApi5xxAlarm',
+      'AWS/ApiGateway',
+      '5xx',
+      [{ Name: 'ApiId', Value: { Ref: 'HttpApi' } }],
+      { Statistic: 'Sum', Period: 300, EvaluationPeriods: 1, Threshold: 5 },
+    ],
+  ])(
+    'alarms with %s on %s %s, notifying alarmTopicArn when given',
+    (name, namespace, metric, dimensions, rule) => {
+      const alarm = resources[name];
+
+      expect(alarm?.Type).toBe('AWS::CloudWatch::Alarm');
+      expect(alarm?.Properties).toMatchObject({
+        Namespace: namespace,
+        MetricName: metric,
+        Dimensions: dimensions,
+        ComparisonOperator: 'GreaterThanThreshold',
+        TreatMissingData: 'notBreaching',
+        AlarmActions: ALARM_ACTIONS,
+        OKActions: ALARM_ACTIONS,
+        ...rule,
+      });
+    },
+  );
+
+  it('takes staleAlarmHours from 1 to 168 (default 24) and an optional alarm topic', () => {
+    const parameters = (JSON.parse(templateText) as { Parameters: Record<string, Record<string, Json>> })
+      .Parameters;
+
+    expect(parameters.StaleAlarmHours).toMatchObject({
+      Type: 'Number',
+      Default: '24',
+      MinValue: 1,
+      MaxValue: 168,
+    });
+    expect(parameters.AlarmTopicArn).toMatchObject({ Type: 'String', Default: '' });
+    expect(resources.HttpApi?.Type).toBe('AWS::ApiGatewayV2::Api');
   });
 
   // Lambda keeps a minimum of unreserved concurrency: 100, or the whole limit where the account's

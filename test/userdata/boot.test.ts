@@ -43,6 +43,9 @@ const beta: RegistryUser = { username: 'bot-beta', password: 'beta-Pa55-7f3e9c' 
 const hub: RegistryUser = { username: 'hub-user', password: 'dckr_pat_example0123456789' };
 const everyCredential = [alpha, beta, hub].flatMap((user) => [user.username, user.password]);
 
+// A pinned version that moved on costs the script three AWS CLI calls, seconds each on a busy machine.
+jest.setTimeout(60_000);
+
 let moto: RunningMoto;
 let imds: RunningImds;
 let registryA: RunningRegistry;
@@ -239,6 +242,20 @@ function authData(file: string): AuthData {
   return JSON.parse(values.get('ECS_ENGINE_AUTH_DATA') ?? '') as AuthData;
 }
 
+const VERSION_ATTRIBUTE = 'batch-registry-gateway.secret-version';
+
+/** The one ECS_INSTANCE_ATTRIBUTES line of ecs.config, parsed as the ECS agent does (a JSON object). */
+function instanceAttributes(file: string): Record<string, string> {
+  const lines = readEcsConfig(file).lines.filter((line) => line.startsWith('ECS_INSTANCE_ATTRIBUTES='));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]?.slice('ECS_INSTANCE_ATTRIBUTES='.length) ?? '') as Record<string, string>;
+}
+
+/** `count` custom attributes other than ours, as an ECS_INSTANCE_ATTRIBUTES line. */
+function otherAttributes(count: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: count }, (_, i) => [`team.attribute-${i}`, `value ${i}`]));
+}
+
 function expectNoCredential(text: string): void {
   for (const value of everyCredential) expect(text).not.toContain(value);
 }
@@ -252,9 +269,14 @@ async function v2Status(registry: RunningRegistry, user: RegistryUser): Promise<
 describe('userdata/boot.sh', () => {
   it('writes auth data for one registry that logs in to the real registry, from the pinned version', async () => {
     const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
-    await putSecretValue(
-      first.arn,
-      JSON.stringify({ registry_url: registryA.url, username: 'rotated', password: 'x' }),
+    // Another version staged AWSPENDING (a rotation under way): the pinned one is still read.
+    await secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: first.arn,
+        ClientRequestToken: randomUUID(),
+        SecretString: JSON.stringify({ registry_url: registryA.url, username: 'rotated', password: 'x' }),
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     const imdsSeen = imds.requests.length;
 
@@ -382,29 +404,126 @@ describe('userdata/boot.sh', () => {
       'ECS_IMAGE_CLEANUP_INTERVAL=60m',
       'ECS_ENGINE_AUTH_DATA_NOT_OURS=kept',
     ]);
-    expect(lines).toHaveLength(6);
+    expect(lines).toHaveLength(7);
     expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
     expect(statSync(configFile).mode & 0o777).toBe(0o600);
   });
 
   it('leaves one line of each after a second run, with the second version pinned', async () => {
     const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
-    const secondVersionId = await putSecretValue(
-      first.arn,
-      JSON.stringify({ registry_url: registryB.url, ...beta }),
-    );
     const configFile = newConfigFile('ECS_CLUSTER=c1\n');
     const once = await runBoot(pinned(first), { configFile });
 
     const twice = await runBoot(pinned(first), { configFile });
     const afterTwice = readFileSync(configFile, 'utf8');
+    const secondVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
     const rotated = await runBoot(pinned({ arn: first.arn, versionId: secondVersionId }), { configFile });
 
     expect([once.code, twice.code, rotated.code]).toEqual([0, 0, 0]);
     expect(afterTwice.split('\n').filter((line) => line.startsWith('ECS_ENGINE_AUTH_'))).toHaveLength(2);
     expect(afterTwice.startsWith('ECS_CLUSTER=c1\n')).toBe(true);
-    expect(readEcsConfig(configFile).lines).toHaveLength(3);
+    expect(readEcsConfig(configFile).lines).toHaveLength(4);
     expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('records the pinned version as the ECS instance attribute, merged, one line after any number of runs', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const secondVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
+    const configFile = newConfigFile(
+      [
+        'ECS_CLUSTER=c1',
+        'ECS_INSTANCE_ATTRIBUTES={"stack": "blue", "batch-registry-gateway.secret-version": "old"}',
+        ' ECS_INSTANCE_ATTRIBUTES={"gpu":"none"}',
+        '',
+      ].join('\n'),
+    );
+
+    const runs = [
+      await runBoot(pinned(first), { configFile }),
+      await runBoot(pinned(first), { configFile }),
+      await runBoot(pinned({ arn: first.arn, versionId: secondVersionId }), { configFile }),
+    ];
+
+    expect(runs.map((run) => run.code)).toEqual([0, 0, 0]);
+    expect(instanceAttributes(configFile)).toEqual({
+      stack: 'blue',
+      gpu: 'none',
+      [VERSION_ATTRIBUTE]: secondVersionId,
+    });
+    expect(readEcsConfig(configFile).lines).toHaveLength(4);
+    expect(authData(configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);
+  });
+
+  it('records the version id it read when the user data names only the AWSCURRENT stage', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const currentVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
+
+    const run = await runBoot({ secretArn: first.arn, secretVersion: { versionStage: 'AWSCURRENT' } });
+
+    expect(run.code).toBe(0);
+    expect(instanceAttributes(run.configFile)).toEqual({ [VERSION_ATTRIBUTE]: currentVersionId });
+  });
+
+  it('fits the version attribute next to 9 others, or replaces its own among 10', async () => {
+    const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const nine = newConfigFile(`ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(9))}\n`);
+    const tenWithOurs = newConfigFile(
+      `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify({ ...otherAttributes(9), [VERSION_ATTRIBUTE]: 'old' })}\n`,
+    );
+
+    const runs = [
+      await runBoot(pinned(version), { configFile: nine }),
+      await runBoot(pinned(version), { configFile: tenWithOurs }),
+    ];
+
+    expect(runs.map((run) => run.code)).toEqual([0, 0]);
+    for (const file of [nine, tenWithOurs]) {
+      expect(instanceAttributes(file)).toEqual({
+        ...otherAttributes(9),
+        [VERSION_ATTRIBUTE]: version.versionId,
+      });
+    }
+  });
+
+  it.each([
+    [
+      'ten custom attributes already',
+      `ECS_INSTANCE_ATTRIBUTES=${JSON.stringify(otherAttributes(10))}`,
+      'ECS allows at most 10 custom attributes',
+    ],
+    [
+      'attributes that are not JSON',
+      'ECS_INSTANCE_ATTRIBUTES={stack: blue}',
+      'is not a JSON object of strings',
+    ],
+    [
+      'attributes that are not strings',
+      'ECS_INSTANCE_ATTRIBUTES={"size": 3}',
+      'is not a JSON object of strings',
+    ],
+  ])('fails clearly and leaves ecs.config as it was with %s', async (_case, line, message) => {
+    const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const before = `ECS_CLUSTER=c1\n${line}\n`;
+    const configFile = newConfigFile(before);
+
+    const run = await runBoot(pinned(version), { configFile });
+
+    expect(run.code).not.toBe(0);
+    expect(run.output).toMatch(new RegExp(`registry-auth: error: .*${message}`));
+    expect(readFileSync(configFile, 'utf8')).toBe(before);
+    expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);
+    expectNoCredential(run.output);
   });
 
   it('reads the AWSCURRENT stage when the user data names no version id', async () => {
@@ -418,16 +537,46 @@ describe('userdata/boot.sh', () => {
     expect(authData(run.configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
   });
 
-  it('fails naming the secret and version when the version does not exist, leaving ecs.config as it was', async () => {
+  it('reads a pinned version staged AWSPENDING: instances booted while the rotation finishes', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const pending = await secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: first.arn,
+        ClientRequestToken: randomUUID(),
+        SecretString: JSON.stringify({ registry_url: registryB.url, ...beta }),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+
+    const run = await runBoot(pinned({ arn: first.arn, versionId: pending.VersionId ?? '' }));
+
+    expect(run.code).toBe(0);
+    expect(authData(run.configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('reads AWSCURRENT when the pinned version has moved on: newer credentials, never older ones', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    await putSecretValue(first.arn, JSON.stringify({ registry_url: registryB.url, ...beta }));
+
+    const run = await runBoot(pinned(first));
+
+    expect(run.code).toBe(0);
+    expect(run.output).toContain(
+      `version ${first.versionId} is neither AWSCURRENT nor AWSPENDING: reading AWSCURRENT instead`,
+    );
+    expect(authData(run.configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('fails naming the secret and version when the secret cannot be read, leaving ecs.config as it was', async () => {
     const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
-    const missing = randomUUID();
+    const missing = { arn: version.arn.replace(/-[A-Za-z0-9]{6}$/, '-Gone00'), versionId: randomUUID() };
     const configFile = newConfigFile('ECS_CLUSTER=c1\n');
 
-    const run = await runBoot(pinned({ arn: version.arn, versionId: missing }), { configFile });
+    const run = await runBoot(pinned(missing), { configFile });
 
     expect(run.code).not.toBe(0);
     expect(run.output).toContain(
-      `registry-auth: error: could not read secret ${version.arn} version ${missing}`,
+      `registry-auth: error: could not read secret ${missing.arn} stage AWSCURRENT (pinned version ${missing.versionId} has moved on)`,
     );
     expect(readFileSync(configFile, 'utf8')).toBe('ECS_CLUSTER=c1\n');
     expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);

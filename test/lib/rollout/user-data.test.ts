@@ -9,7 +9,9 @@ import {
   type UserDataInput,
   UserDataInputError,
   userDataByteLength,
+  withoutCommentLines,
 } from '../../../lib/rollout/user-data';
+import bootScript from '../../../userdata/boot.sh';
 import { cloudInitParts, parseMultipart } from '../../userdata/mime';
 
 const ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:batch/registry-credentials-AbC123';
@@ -70,6 +72,18 @@ describe('renderUserData', () => {
 
     expect(script).toContain(`SECRET_VERSION_ID=''\n`);
     expect(script).toContain(`SECRET_VERSION_STAGE='AWSCURRENT'\n`);
+  });
+
+  it('leaves the whole-line comments of the template out of the user data, keeping every command', () => {
+    const script = shellPart(renderUserData(pinned));
+    const commands = (text: string) => text.split('\n').filter((line) => !/^\s*#/.test(line) && line !== '');
+    const template = bootScript
+      .replace('@@SECRET_ARN@@', ARN)
+      .replace('@@SECRET_VERSION_ID@@', VERSION_ID)
+      .replace('@@SECRET_VERSION_STAGE@@', '');
+
+    expect(script.split('\n').filter((line) => /^\s*#/.test(line))).toEqual(['#!/bin/bash']);
+    expect(commands(script)).toEqual(commands(template));
   });
 
   it('renders a shell part that bash parses (bash -n)', () => {
@@ -151,5 +165,13 @@ describe('renderUserData', () => {
 
     expect(thrown).toBeInstanceOf(UserDataInputError);
     expect(thrown instanceof Error && thrown.message).not.toContain('leak me please');
+  });
+});
+
+describe('withoutCommentLines', () => {
+  it('drops comment-only lines and keeps code, including a # inside a line', () => {
+    const script = ['# about', 'set -e', '  # indented note', 'echo "a # b" # trailing', ''].join('\n');
+
+    expect(withoutCommentLines(script)).toBe(['set -e', 'echo "a # b" # trailing', ''].join('\n'));
   });
 });
