@@ -8,8 +8,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { setEnv } from '../helpers/env';
-import { mockJobQueue } from '../helpers/job-queue';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 import { batchMock, FakeAws, SECRET_ARN, secretsMock } from './fake-aws';
 
 // POST /jobs with the real registry client against local servers that behave as the cited
