@@ -13,7 +13,7 @@ export const COLD_RUNS = 21;
 export const MAX_ZIP_BYTES = 500_000;
 export const MAX_COLD_RATIO = 1.3;
 
-type SdkClient = 'batch' | 'ec2' | 'secretsManager' | 'logs';
+type SdkClient = 'batch' | 'ec2' | 'secretsManager' | 'logs' | 'ecs' | 'dynamodb' | 'eventBridge';
 
 const SDK: Record<
   SdkClient,
@@ -31,6 +31,13 @@ const SDK: Record<
     className: 'CloudWatchLogsClient',
     label: 'CloudWatch Logs',
   },
+  ecs: { module: '@aws-sdk/client-ecs', className: 'ECSClient', label: 'ECS' },
+  dynamodb: { module: '@aws-sdk/client-dynamodb', className: 'DynamoDBClient', label: 'DynamoDB' },
+  eventBridge: {
+    module: '@aws-sdk/client-eventbridge',
+    className: 'EventBridgeClient',
+    label: 'EventBridge',
+  },
 };
 
 /**
@@ -45,6 +52,7 @@ const CLIENTS_OF: Record<string, readonly SdkClient[]> = {
   cancelJob: ['batch'],
   listRegistries: ['secretsManager'],
   getJobLogs: ['batch', 'logs'],
+  fleetReport: ['secretsManager', 'batch', 'ecs', 'dynamodb', 'eventBridge'],
 };
 
 /** What loadConfig needs at module scope, as dummy values; nothing is called at load. */

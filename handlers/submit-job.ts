@@ -1,18 +1,22 @@
-import { batch, secretsManager } from '../lib/aws-clients';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { batch, dynamodb, secretsManager } from '../lib/aws-clients';
 import { loadConfig } from '../lib/config';
-import { httpHandler, json, readJsonBody } from '../lib/http';
+import { httpHandler, readJsonBody } from '../lib/http';
+import { submitIdempotently } from '../lib/idempotency/http';
+import { IdempotentRequests } from '../lib/idempotency/idempotent';
 import { CredentialSecretArns } from '../lib/jobs/credential-secrets';
 import { DefinitionPlanner, definitionSettings } from '../lib/jobs/definition-plan';
-import { callerArn } from '../lib/jobs/http';
 import { ImageAccess } from '../lib/jobs/image-access';
 import { JobDefinitions } from '../lib/jobs/job-definitions';
 import { QueueInfoCache } from '../lib/jobs/queue';
 import { JobSubmitter } from '../lib/jobs/submit';
 import { countSubmission, createMetrics } from '../lib/metrics';
+import { Callers } from '../lib/ownership/callers';
 import { RegistryClient } from '../lib/registry/client';
 import { CurrentSecretCache } from '../lib/registry/secret-store';
 
 const config = loadConfig(process.env, ['gateway']);
+const callers = new Callers(config);
 
 /**
  * Lives as long as the container: the secret, manifest checks, job definitions, the queue's
@@ -37,9 +41,20 @@ export const submitter = new JobSubmitter({
   ),
 });
 
+/** `Idempotency-Key` records (SPEC §14), when the stack gives a table. */
+const idempotency = config.idempotencyTable
+  ? new IdempotentRequests(
+      new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamodb }),
+    )
+  : undefined;
+
 const metrics = createMetrics(config.stage);
 
-/** `POST /jobs` (SPEC §8). */
-export const handler = httpHandler(async (event) =>
-  json(202, await countSubmission(metrics, () => submitter.submit(readJsonBody(event), callerArn(event)))),
-);
+/** `POST /jobs` (SPEC §8, §14). */
+export const handler = httpHandler(async (event, context) => {
+  const body = readJsonBody(event);
+  const caller = callers.fromEvent(event);
+  return submitIdempotently({ event, context, caller, body }, idempotency, () =>
+    countSubmission(metrics, () => submitter.submit(body, caller)),
+  );
+});

@@ -14,6 +14,7 @@ const THROTTLING_NAMES = new Set([
   'RequestThrottled',
   'RequestThrottledException',
   'SlowDown',
+  'ProvisionedThroughputExceededException',
 ]);
 
 /** True when an AWS SDK error says the call was throttled. */

@@ -40,6 +40,8 @@ export interface Config {
   readonly idempotencyTable: string | undefined;
   /** Owner keys (or role ARNs) that may read and cancel every job (SPEC §14), as configured. */
   readonly adminPrincipals: readonly string[];
+  /** BRG_LOCAL_CALLER: the local stack's caller (IAM is off there); never set in a deployed stack (SPEC §14). */
+  readonly localCaller: string | undefined;
   /** Where fleetReport puts the convergence event (SPEC §12). */
   readonly eventBusName: string;
   /** Share identifier used on a fair-share queue when the caller gives none (SPEC §15). */
@@ -165,6 +167,7 @@ export function loadConfig(env: Env, needs: readonly ConfigNeed[] = []): Config 
     assignPublicIp: assignPublicIp === 'ENABLED' ? 'ENABLED' : 'DISABLED',
     idempotencyTable: text('IDEMPOTENCY_TABLE', false) || undefined,
     adminPrincipals: list('ADMIN_PRINCIPALS', false),
+    localCaller: text('BRG_LOCAL_CALLER', false) || undefined,
     eventBusName: text('EVENT_BUS_NAME', false) || 'default',
     defaultShareIdentifier,
     stage,

@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DEFAULT_LOCAL_CALLER } from '../lib/ownership/owner';
 import { versionDescriptionFor } from '../lib/rollout/launch-template';
 import { renderUserData } from '../lib/rollout/user-data';
+import { createIdempotencyTable } from './servers/idempotency-table';
 import { startMoto } from './servers/moto';
 import { createStagingSecret, enableRotation, provisionBatchFleet } from './servers/moto-fleet';
 import { provisionExecutionRole } from './servers/moto-task-credentials';
@@ -46,6 +48,10 @@ export interface LocalStack {
   readonly registrySecretPrefix: string;
   /** fleetReport's convergence table (SPEC §12). */
   readonly convergenceTable: string;
+  /** The Idempotency-Key table (SPEC §14). */
+  readonly idempotencyTable: string;
+  /** Every request's caller: IAM is off locally (SPEC §14). */
+  readonly localCaller: string;
   /** A second registry user, for a local rotation to switch to. */
   readonly nextUser: RegistryUser;
 }
@@ -70,8 +76,14 @@ async function main(): Promise<void> {
     console.log('Stopped.');
     process.exit(code);
   };
-  process.on('SIGINT', () => void stopAll(0));
-  process.on('SIGTERM', () => void stopAll(0));
+  // Ctrl-C, `kill`, a closed terminal: each stops everything this started.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void stopAll(0));
+  // `npm start` runs this through `sh -c`, which dies of a SIGTERM npm passes on without passing it
+  // further: when the process that started this one is gone, stop as well.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void stopAll(0);
+  }, 250).unref();
 
   try {
     const moto = await startMoto({ port: port('BRG_MOTO_PORT', 5001) });
@@ -128,6 +140,8 @@ async function main(): Promise<void> {
         JOB_QUEUE: stack.jobQueue,
         EXECUTION_ROLE_ARN: stack.executionRoleArn,
         CONVERGENCE_TABLE: stack.convergenceTable,
+        IDEMPOTENCY_TABLE: stack.idempotencyTable,
+        BRG_LOCAL_CALLER: stack.localCaller,
       },
     });
     offline.once('exit', (code) => {
@@ -201,8 +215,9 @@ async function provision(
       KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
     }),
   );
+  const idempotencyTable = await createIdempotencyTable(client, `${NAME}-idempotency`);
   console.log(
-    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role`,
+    `provisioned in moto        secret, launch template ${launchTemplateId}, compute environment, job queue, execution role, idempotency table`,
   );
   return {
     apiUrl: `http://127.0.0.1:${httpPort}`,
@@ -218,6 +233,8 @@ async function provision(
     executionRoleArn,
     registrySecretPrefix: REGISTRY_SECRET_PREFIX,
     convergenceTable,
+    idempotencyTable,
+    localCaller: process.env.BRG_LOCAL_CALLER || DEFAULT_LOCAL_CALLER,
     nextUser,
   };
 }
@@ -255,11 +272,14 @@ async function reconcile(stack: LocalStack): Promise<void> {
 function printUsage(stack: LocalStack): void {
   const image = `${stack.registryHost}/samples/hello:latest`;
   console.log(`
-The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offline --noAuth)
+The gateway is up on ${stack.apiUrl}  (IAM auth is OFF locally: serverless-offline --noAuth;
+every request's caller is ${stack.localCaller}, set BRG_LOCAL_CALLER to change it)
 
   Registries:      curl -s ${stack.apiUrl}/registries
   Submit a job:    curl -s -X POST ${stack.apiUrl}/jobs -H 'content-type: application/json' \\
+                     -H 'idempotency-key: hello-1' \\
                      -d '{"image":"${image}","command":["echo","hello"]}'
+                   (the same key again answers the same job: a retry never submits twice)
   Read it back:    curl -s ${stack.apiUrl}/jobs/<jobId>
   Its output:      curl -s ${stack.apiUrl}/jobs/<jobId>/logs
   Cancel it:       curl -s -X DELETE ${stack.apiUrl}/jobs/<jobId>

@@ -72,9 +72,28 @@ if [[ -n $SECRETS_MANAGER_ENDPOINT_URL ]]; then
 fi
 # "${a[@]+...}" keeps an empty array safe under `set -u` on AL2's bash 4.2.
 # The version id comes back with the value (a tab between them), so the stage form learns V too.
-secret_string=$(AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" "${version_args[@]}" \
-  --region "$region" ${endpoint_args[@]+"${endpoint_args[@]}"} --query '[VersionId,SecretString]' --output text) ||
-  die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+read_secret() {
+  AWS_PAGER='' aws secretsmanager get-secret-value --secret-id "$SECRET_ARN" "$@" \
+    --region "$region" ${endpoint_args[@]+"${endpoint_args[@]}"} --query '[VersionId,SecretString]' --output text
+}
+# The instance role may read only the versions staged AWSCURRENT or AWSPENDING (its IAM policy's
+# secretsmanager:VersionStage condition), so the pinned version is asked for with a stage: the one
+# it carries, AWSCURRENT, or AWSPENDING while the rotation that published it finishes. A pinned
+# version that has moved on since (this instance booted from an older launch template version)
+# gives way to AWSCURRENT: newer credentials, never older ones.
+if [[ -n $SECRET_VERSION_ID ]]; then
+  secret_string=$(read_secret "${version_args[@]}" --version-stage AWSCURRENT 2>/dev/null) ||
+    secret_string=$(read_secret "${version_args[@]}" --version-stage AWSPENDING 2>/dev/null) ||
+    {
+      log "version $SECRET_VERSION_ID is neither AWSCURRENT nor AWSPENDING: reading AWSCURRENT instead"
+      version_label="stage AWSCURRENT (pinned $version_label has moved on)"
+      secret_string=$(read_secret --version-stage AWSCURRENT)
+    } ||
+    die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+else
+  secret_string=$(read_secret "${version_args[@]}") ||
+    die "could not read secret $SECRET_ARN $version_label (the AWS CLI error above says why)"
+fi
 loaded_version_id=${secret_string%%$'\t'*}
 secret_string=${secret_string#*$'\t'}
 

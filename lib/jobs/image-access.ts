@@ -130,14 +130,19 @@ export class ImageAccess {
     if (checkedAt !== undefined && this.now() - checkedAt < ttlMs) return;
     const reference = image.digest ?? image.tag ?? 'latest';
     let exists: boolean;
+    // One deadline for the whole check; its timer is cleared as soon as the check is done.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new DOMException('the registry deadline passed', 'TimeoutError')),
+      this.settings.registryDeadlineMs ?? DEFAULT_REGISTRY_DEADLINE_MS,
+    );
     try {
-      const deadlineMs = this.settings.registryDeadlineMs ?? DEFAULT_REGISTRY_DEADLINE_MS;
       exists = await this.registry.manifestExists(
         access.registry,
         image.repository,
         reference,
         access.credentials,
-        { signal: AbortSignal.timeout(deadlineMs) },
+        { signal: deadline.signal },
       );
     } catch (error) {
       // Refused stored credentials may have been rotated away: read the secret afresh next time
@@ -146,6 +151,8 @@ export class ImageAccess {
         this.secrets.invalidate?.();
       }
       throw registryFailure(error, image, access);
+    } finally {
+      clearTimeout(timer);
     }
     if (!exists) throw notFound(image);
     if (ttlMs > 0) this.verified.set(image.normalised, this.now());

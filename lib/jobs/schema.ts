@@ -7,9 +7,10 @@ export const GATEWAY_TAG_PREFIX = 'batch-registry-gateway:';
 
 /**
  * AWS Batch allows 50 tags on a job, and with propagated tags the job's and the job definition's
- * tags together must stay within 50 (else the job fails). The gateway adds one tag to each.
+ * tags together must stay within 50 (else the job fails). The gateway adds one tag to the job
+ * definition and two to the job (submitted-by, owner).
  */
-export const MAX_CALLER_TAGS = 48;
+export const MAX_CALLER_TAGS = 47;
 
 const ENVIRONMENT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 // AWS tag characters: letters, numbers and spaces in UTF-8, and + - = . _ : / @

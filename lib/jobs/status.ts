@@ -8,6 +8,7 @@ import {
 import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
+import { type Caller, canRead } from '../ownership/owner';
 
 /** The 200 answer of `GET /jobs/{jobId}` (SPEC §8). */
 export interface JobView {
@@ -47,31 +48,28 @@ export class JobTracker {
     private readonly jobQueue: string,
   ) {}
 
-  /** `GET /jobs/{jobId}` (DescribeJobs). Throws HttpError 404, 429 or 502. */
-  async get(jobId: string | undefined): Promise<JobView> {
-    const job = await this.find(jobId);
+  /** `GET /jobs/{jobId}` (DescribeJobs). Throws HttpError 404 (also for another owner's job), 429 or 502. */
+  async get(jobId: string | undefined, caller: Caller): Promise<JobView> {
+    const job = await this.find(jobId, caller);
     return toJobView(job, await this.imageOf(job));
   }
 
   /**
    * `DELETE /jobs/{jobId}` (DescribeJobs, then TerminateJob with a reason naming the caller).
-   * Throws HttpError 404, 409 when the job has finished, 429 or 502.
+   * Throws HttpError 404 (also for another owner's job), 409 when the job has finished, 429 or 502.
    */
-  async cancel(jobId: string | undefined, callerArn: string | undefined): Promise<CancelledJob> {
-    const job = await this.find(jobId);
+  async cancel(jobId: string | undefined, caller: Caller): Promise<CancelledJob> {
+    const job = await this.find(jobId, caller);
     const id = job.jobId ?? '';
     if (FINISHED.has(job.status ?? '')) {
       throw new HttpError(409, 'Conflict', `The job ${id} has already finished with status ${job.status}.`);
     }
-    const reason = `Cancelled through batch-registry-gateway by ${callerArn ?? 'an unknown caller'}`.slice(
-      0,
-      MAX_REASON,
-    );
+    const reason = `Cancelled through batch-registry-gateway by ${caller.principalArn}`.slice(0, MAX_REASON);
     await callAws(
       () => this.batch.send(new TerminateJobCommand({ jobId: id, reason })),
       'AWS Batch failed to terminate the job.',
     );
-    logger.info('terminating job', { jobId: id, status: job.status, caller: callerArn });
+    logger.info('terminating job', { jobId: id, status: job.status, caller: caller.principalArn });
     return { jobId: id, status: job.status ?? 'UNKNOWN' };
   }
 
@@ -81,10 +79,12 @@ export class JobTracker {
   }
 
   /**
-   * Describes a job of the gateway's queue (DescribeJobs): the one 404 rule of every `/jobs/{jobId}`
-   * route. Throws HttpError 404, 429 or 502.
+   * Describes a job of the gateway's queue (DescribeJobs) that the caller may read (SPEC §14: its
+   * owner or an admin): the one 404 rule of every `/jobs/{jobId}` route. Another owner's job is
+   * answered like an unknown one, so a caller learns nothing about it; the owner tag comes with
+   * DescribeJobs, so the check costs no call. Throws HttpError 404, 429 or 502.
    */
-  async find(jobId: string | undefined): Promise<JobDetail> {
+  async find(jobId: string | undefined, caller: Caller): Promise<JobDetail> {
     if (jobId === undefined || !JOB_ID.test(jobId)) {
       throw new HttpError(404, 'Not Found', 'No such job: an AWS Batch job id is a UUID.');
     }
@@ -93,7 +93,7 @@ export class JobTracker {
       'AWS Batch failed to describe the job.',
     );
     const job = described.jobs?.find((candidate) => candidate.jobId === jobId);
-    if (!job || !onQueue(job.jobQueue, this.jobQueue)) {
+    if (!job || !onQueue(job.jobQueue, this.jobQueue) || !canRead(job.tags, caller)) {
       throw new HttpError(404, 'Not Found', `No job ${jobId} on the gateway's job queue.`);
     }
     return job;

@@ -8,6 +8,7 @@ import {
 import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
+import { type Caller, OWNER_TAG_KEY, ownerTagValue } from '../ownership/owner';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
 import type { DefinitionPlanner } from './definition-plan';
 import { managedJobDefinition } from './definition-spec';
@@ -62,19 +63,19 @@ export interface JobSubmitterDeps {
 export class JobSubmitter {
   constructor(private readonly deps: JobSubmitterDeps) {}
 
-  async submit(body: unknown, callerArn: string | undefined): Promise<SubmittedJob> {
+  async submit(body: unknown, caller: Caller): Promise<SubmittedJob> {
     const request = parseSubmitJobRequest(body);
     const image = parseImage(request.image);
     const { platform } = await this.deps.queue.get();
     const resources = resourceOverrides(platform, request);
     // Measured before anything is registered, so an oversized request costs no definition.
     checkPayload(
-      submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, callerArn),
+      submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, caller),
     );
     const access = await this.deps.imageAccess.check(image);
     const definitionInput = managedJobDefinition(await this.deps.planner.identity(image, access, platform));
     const definition = await this.deps.jobDefinitions.ensure(definitionInput);
-    const input = submitJobInput(request, image, resources, definition.arn, this.deps.jobQueue, callerArn);
+    const input = submitJobInput(request, image, resources, definition.arn, this.deps.jobQueue, caller);
     const submitted = await callAws(
       () => this.deps.batch.send(new SubmitJobCommand(input)),
       'AWS Batch did not accept the job; the operator can find the cause in the logs.',
@@ -91,7 +92,7 @@ export class JobSubmitter {
       jobId: submitted.jobId,
       jobDefinition: definition.arn,
       image: image.normalised,
-      caller: callerArn,
+      caller: caller.principalArn,
     });
     return {
       jobId: submitted.jobId,
@@ -142,14 +143,14 @@ function parseImage(input: string): ImageReference {
   return image;
 }
 
-/** The SubmitJob request for a validated body (pure). */
+/** The SubmitJob request for a validated body (pure); the job is tagged with who submitted and owns it. */
 export function submitJobInput(
   request: SubmitJobRequest,
   image: ImageReference,
   resourceRequirements: ResourceRequirement[],
   jobDefinitionArn: string,
   jobQueue: string,
-  callerArn: string | undefined,
+  caller: Caller,
 ): SubmitJobCommandInput {
   const environment: KeyValuePair[] = Object.entries(request.environment ?? {}).map(([name, value]) => ({
     name,
@@ -169,7 +170,11 @@ export function submitJobInput(
       ? { timeout: { attemptDurationSeconds: request.timeoutSeconds } }
       : {}),
     ...(request.retryAttempts !== undefined ? { retryStrategy: { attempts: request.retryAttempts } } : {}),
-    tags: { ...request.tags, [SUBMITTED_BY_TAG_KEY]: callerTagValue(callerArn) },
+    tags: {
+      ...request.tags,
+      [SUBMITTED_BY_TAG_KEY]: callerTagValue(caller.principalArn),
+      [OWNER_TAG_KEY]: ownerTagValue(caller.ownerKey),
+    },
     propagateTags: true,
   };
 }

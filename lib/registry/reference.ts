@@ -29,7 +29,7 @@ export const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 export const TAG = /^\w[\w.-]{0,127}$/;
 /** digest := algorithm ":" hex, algorithm components joined by [-_+.], hex of at least 32 digits. */
 const DIGEST = /^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$/;
-/** Hex lengths (lowercase) of the algorithms registries implement (go-digest). */
+/** Hex lengths (lowercase) of the registered algorithms, the only ones the distribution parser accepts. */
 const DIGEST_HEX_LENGTH: Readonly<Record<string, number>> = { sha256: 64, sha384: 96, sha512: 128 };
 /** domain-component := [a-zA-Z0-9] | [a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9] */
 const DOMAIN_COMPONENT = /^(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])$/;
@@ -49,17 +49,23 @@ function fail(message: string): never {
   throw new ImageReferenceError(`invalid image reference: ${message}`);
 }
 
-/** Validates a digest (`algorithm:hex`) by the grammar and, for sha256/384/512, by its exact length. */
+/**
+ * Validates a digest (`algorithm:hex`) by the grammar, then as the distribution project's parser
+ * does: only a registered algorithm (sha256, sha384, sha512), with its exact lowercase hex length.
+ */
 export function digestProblem(digest: string): string | undefined {
   if (!DIGEST.test(digest)) {
     return 'digest must be "algorithm:hex" (for example sha256: and 64 hex digits)';
   }
   const [algorithm = '', hex = ''] = digest.split(':');
   const expected = DIGEST_HEX_LENGTH[algorithm.toLowerCase()];
-  if (expected !== undefined && algorithm !== algorithm.toLowerCase()) {
+  if (expected === undefined) {
+    return `digest algorithm ${quote(algorithm)} is not supported; use sha256, sha384 or sha512`;
+  }
+  if (algorithm !== algorithm.toLowerCase()) {
     return `digest algorithm ${algorithm.toLowerCase()} must be written in lowercase`;
   }
-  if (expected !== undefined && (hex.length !== expected || !/^[a-f0-9]+$/.test(hex))) {
+  if (hex.length !== expected || !/^[a-f0-9]+$/.test(hex)) {
     return `${algorithm} digest must have exactly ${expected} lowercase hex digits`;
   }
   return undefined;

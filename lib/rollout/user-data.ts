@@ -1,4 +1,3 @@
-// INTERFACE STUB: implemented by the boot user data work (issue 4, part 1). Signatures are fixed.
 import bootScript from '../../userdata/boot.sh';
 
 export interface UserDataInput {
@@ -27,6 +26,18 @@ const SECRET_VERSION_ID = /^[A-Za-z0-9-]{32,64}$/;
 /** The input cannot be rendered safely. The message names the rule, never the value. */
 export class UserDataInputError extends Error {
   override readonly name = 'UserDataInputError';
+}
+
+/**
+ * The boot script without its comment-only lines (pure): they explain the template to its readers
+ * and cost an instance's user data budget (16 KB, shared with the part AWS Batch adds). A line
+ * whose first non-blank character is `#` is a comment in shell and in the script's one jq program.
+ */
+export function withoutCommentLines(script: string): string {
+  return script
+    .split('\n')
+    .filter((line) => !line.trimStart().startsWith('#'))
+    .join('\n');
 }
 
 function substitute(template: string, placeholder: string, value: string): string {
@@ -63,9 +74,7 @@ export function renderUserData(input: UserDataInput): string {
     }
     versionStage = 'AWSCURRENT';
   }
-  // Whole-line comments (shell, and jq inside the script) are for readers of the template; EC2's
-  // 16 KB limit, shared with the part AWS Batch adds, is for what the instance runs.
-  let script = `${SHEBANG}${bootScript.replace(/^[ \t]*#.*\n/gm, '')}`;
+  let script = `${SHEBANG}${withoutCommentLines(bootScript)}`;
   script = substitute(script, '@@SECRET_ARN@@', input.secretArn);
   script = substitute(script, '@@SECRET_VERSION_ID@@', versionId);
   script = substitute(script, '@@SECRET_VERSION_STAGE@@', versionStage);

@@ -93,6 +93,7 @@ function job(overrides: Partial<JobDetail> = {}): JobDetail {
     startedAt: 1741947362000,
     jobDefinition: DEFINITION_ARN,
     container: { command: ['echo'], logStreamName: `brg-app/default/${'0'.repeat(32)}` },
+    tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
     ...overrides,
   };
 }

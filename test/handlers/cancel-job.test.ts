@@ -16,7 +16,9 @@ type CancelJobModule = typeof import('../../handlers/cancel-job');
 const QUEUE_ARN = 'arn:aws:batch:us-east-1:123456789012:job-queue/private-registry-jobs';
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/job-submitter/pipeline-run-42';
+const OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 const ENV: Record<string, string> = {
+  ADMIN_PRINCIPALS: 'arn:aws:iam::123456789012:role/ops/gateway-admin',
   AWS_REGION: 'us-east-1',
   REGISTRY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf',
   // configured by ARN here: the comparison is then ARN to ARN
@@ -42,7 +44,11 @@ beforeEach(() => {
   batchMock.on(TerminateJobCommand).resolves({});
 });
 
-function job(status: JobDetail['status'], jobQueue = QUEUE_ARN): JobDetail {
+function job(
+  status: JobDetail['status'],
+  jobQueue = QUEUE_ARN,
+  tags: Record<string, string> = { 'batch-registry-gateway:owner': OWNER },
+): JobDetail {
   return {
     jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
     jobName: 'app-1',
@@ -53,11 +59,14 @@ function job(status: JobDetail['status'], jobQueue = QUEUE_ARN): JobDetail {
     startedAt: undefined,
     jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-app-0a1b2c3d4e5f:1',
     container: { image: 'registry.example.com/team/app:1' },
+    tags,
   };
 }
 
-async function invoke(): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
-  const result = await mod.handler(loadFixture<HttpEvent>('http/delete-job.json'), context);
+async function invoke(userArn?: string): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
+  const event = loadFixture<HttpEvent>('http/delete-job.json');
+  if (userArn !== undefined) event.requestContext.authorizer.iam.userArn = userArn;
+  const result = await mod.handler(event, context);
   return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
 }
 
@@ -113,5 +122,44 @@ describe('DELETE /jobs/{jobId} handler', () => {
 
     expect(result.statusCode).toBe(502);
     expect(result.body).not.toContain('secret-internal-detail');
+  });
+
+  it.each([
+    [
+      'another owner',
+      'arn:aws:sts::123456789012:assumed-role/other-team/run-1',
+      { 'batch-registry-gateway:owner': OWNER },
+    ],
+    [
+      'the same role name in another account',
+      'arn:aws:sts::210987654321:assumed-role/job-submitter/run',
+      { 'batch-registry-gateway:owner': OWNER },
+    ],
+    ['an untagged job (admins only)', CALLER, {}],
+  ])('answers 404 like an unknown job and terminates nothing for %s', async (_case, userArn, tags) => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [job('RUNNING', QUEUE_ARN, tags)] });
+
+    const { result, body } = await invoke(userArn);
+
+    expect(result.statusCode).toBe(404);
+    expect(body.detail).toBe(`No job ${JOB_ID} on the gateway's job queue.`);
+    expect(batchMock).toHaveReceivedCommandTimes(TerminateJobCommand, 0);
+    expect(batchMock).toHaveReceivedCommandTimes(DescribeJobsCommand, 1);
+  });
+
+  it.each([
+    ['another owner', { 'batch-registry-gateway:owner': OWNER }],
+    ['an untagged job', {}],
+  ])('lets an ADMIN_PRINCIPALS role (configured with a path) cancel %s', async (_case, tags) => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [job('RUNNING', QUEUE_ARN, tags)] });
+    const admin = 'arn:aws:sts::123456789012:assumed-role/gateway-admin/alice';
+
+    const { result } = await invoke(admin);
+
+    expect(result.statusCode).toBe(202);
+    expect(batchMock).toHaveReceivedCommandWith(TerminateJobCommand, {
+      jobId: JOB_ID,
+      reason: `Cancelled through batch-registry-gateway by ${admin}`,
+    });
   });
 });

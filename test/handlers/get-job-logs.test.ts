@@ -68,6 +68,8 @@ function job(overrides: Partial<JobDetail> = {}): JobDetail {
       'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1:1',
     container: { image: 'registry.example.com/team/app:1', logStreamName: STREAM },
     platformCapabilities: ['EC2'],
+    // Owned by the fixture's caller (SPEC §14).
+    tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
     ...overrides,
   };
 }
@@ -87,9 +89,11 @@ function logPage(messages: readonly string[], nextForwardToken = FIRST_FORWARD) 
 async function invoke(
   query: Record<string, string> | null = { limit: '50' },
   jobId: string = JOB_ID,
+  userArn?: string,
 ): Promise<{ result: HttpResult; body: { events?: unknown[]; nextToken?: string; errors?: unknown } }> {
   const event = loadFixture<HttpEvent>('http/get-job-logs.json');
   event.pathParameters = { jobId };
+  if (userArn !== undefined) event.requestContext.authorizer.iam.userArn = userArn;
   // payload 2.0 leaves queryStringParameters out when there is no query string
   if (query === null) delete event.queryStringParameters;
   else event.queryStringParameters = query;
@@ -98,6 +102,23 @@ async function invoke(
 }
 
 describe('GET /jobs/{jobId}/logs handler', () => {
+  it.each([
+    ['another owner', 'arn:aws:sts::123456789012:assumed-role/other-team/run', {}],
+    [
+      'the owner, on a job without an owner tag (admins only)',
+      'arn:aws:sts::123456789012:assumed-role/job-submitter/s',
+      { tags: {} },
+    ],
+  ])('answers 404 as for an unknown job to %s, and reads no log', async (_case, userArn, overrides) => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [job(overrides)] });
+
+    const { result } = await invoke({ limit: '50' }, JOB_ID, userArn);
+
+    expect(result.statusCode).toBe(404);
+    expect(batchMock).toHaveReceivedCommandTimes(DescribeJobsCommand, 1);
+    expect(logsMock).not.toHaveReceivedCommand(GetLogEventsCommand);
+  });
+
   it('reads the job stream from its head in /aws/batch/job, oldest first, with ISO 8601 times', async () => {
     batchMock.on(DescribeJobsCommand).resolves({ jobs: [job()] });
     logsMock.on(GetLogEventsCommand).resolves(logPage(['hello', 'world']));

@@ -18,7 +18,9 @@ const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const DEFINITION_ARN =
   'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1-0a1b2c3d4e5f:1';
+const OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 const ENV: Record<string, string> = {
+  ADMIN_PRINCIPALS: 'arn:aws:iam::123456789012:user/auditor, arn:aws:iam::123456789012:role/gateway-admin',
   AWS_REGION: 'us-east-1',
   REGISTRY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf',
   JOB_QUEUE: QUEUE,
@@ -67,6 +69,7 @@ function job(overrides: Partial<JobDetail> = {}): JobDetail {
     },
     tags: {
       'batch-registry-gateway:submitted-by': 'arn:aws:sts::123456789012:assumed-role/job-submitter/run',
+      'batch-registry-gateway:owner': OWNER,
     },
     propagateTags: true,
     platformCapabilities: ['EC2'],
@@ -74,9 +77,13 @@ function job(overrides: Partial<JobDetail> = {}): JobDetail {
   };
 }
 
-async function invoke(jobId?: string): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
+async function invoke(
+  jobId?: string,
+  userArn?: string,
+): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
   const event = loadFixture<HttpEvent>('http/get-job.json');
   if (jobId !== undefined) event.pathParameters = { jobId };
+  if (userArn !== undefined) event.requestContext.authorizer.iam.userArn = userArn;
   const result = await mod.handler(event, context);
   return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
 }
@@ -211,5 +218,54 @@ describe('GET /jobs/{jobId} handler', () => {
 
     expect(result.statusCode).toBe(502);
     expect(result.body).not.toContain('internal-detail-xyz');
+  });
+
+  it('answers the owner from another session of the same role', async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [job()] });
+
+    const { result } = await invoke(undefined, `${OWNER}/another-session`);
+
+    expect(result.statusCode).toBe(200);
+  });
+
+  it.each([
+    ['another role', 'arn:aws:sts::123456789012:assumed-role/other-team/run-1', job()],
+    ['a user of the same account', 'arn:aws:iam::123456789012:user/job-submitter', job()],
+    [
+      'the same role in the China partition',
+      'arn:aws-cn:sts::123456789012:assumed-role/job-submitter/s',
+      job(),
+    ],
+    ['the owner, on a job without an owner tag', `${OWNER}/run`, job({ tags: {} })],
+  ])(
+    'answers 404 exactly as for an unknown job to %s, with one DescribeJobs call',
+    async (_case, userArn, found) => {
+      batchMock
+        .on(DescribeJobsCommand)
+        .resolvesOnce({ jobs: [] })
+        .resolves({ jobs: [found] });
+      const unknown = await invoke(undefined, userArn);
+
+      const { result, body } = await invoke(undefined, userArn);
+
+      expect(result.statusCode).toBe(404);
+      expect(body).toEqual(JSON.parse(unknown.result.body ?? '{}'));
+      expect(batchMock).toHaveReceivedCommandTimes(DescribeJobsCommand, 2);
+    },
+  );
+
+  it.each([
+    ['a user listed by ARN', 'arn:aws:iam::123456789012:user/auditor'],
+    ['a session of a role listed by role ARN', 'arn:aws:sts::123456789012:assumed-role/gateway-admin/bob'],
+  ])('answers 200 to an admin (%s) for another owner and for an untagged job', async (_case, admin) => {
+    batchMock
+      .on(DescribeJobsCommand)
+      .resolvesOnce({ jobs: [job()] })
+      .resolvesOnce({ jobs: [job({ tags: {} })] });
+
+    const owned = await invoke(undefined, admin);
+    const untagged = await invoke(undefined, admin);
+
+    expect([owned.result.statusCode, untagged.result.statusCode]).toEqual([200, 200]);
   });
 });

@@ -19,6 +19,8 @@ const ENV: Record<string, string> = {
   AWS_REGION: 'eu-west-1',
   REGISTRY_SECRET_ARN: SECRET_ARN,
   ALLOWED_REGISTRIES: 'public.ecr.aws, ghcr.io',
+  // These tests assert on log lines (captured below), so the handler logs.
+  POWERTOOLS_LOG_LEVEL: 'INFO',
 };
 
 const secretsManagerMock = mockClient(SecretsManagerClient);

@@ -17,6 +17,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { logger } from '../../lib/logger';
 import { RegistryClient, RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
@@ -253,7 +254,11 @@ describe('POST /jobs handler', () => {
         },
         timeout: { attemptDurationSeconds: 3600 },
         retryStrategy: { attempts: 2 },
-        tags: { team: 'data', 'batch-registry-gateway:submitted-by': CALLER },
+        tags: {
+          team: 'data',
+          'batch-registry-gateway:submitted-by': CALLER,
+          'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter',
+        },
         propagateTags: true,
       });
       expect(manifestExists).toHaveBeenCalledWith(
@@ -432,6 +437,8 @@ describe('POST /jobs handler', () => {
         jest.spyOn(process.stdout, 'write').mockImplementation(capture),
         jest.spyOn(process.stderr, 'write').mockImplementation(capture),
       ];
+      // Tests run with the handlers' log lines off; this one reads them.
+      logger.setLogLevel('INFO');
       try {
         await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
         manifestExists.mockRejectedValue(
@@ -439,6 +446,7 @@ describe('POST /jobs handler', () => {
         );
         await invoke(postJobs({ image: 'registry.example.com/team/app:2' }));
       } finally {
+        logger.setLogLevel('SILENT');
         for (const spy of spies) spy.mockRestore();
       }
 
@@ -571,10 +579,10 @@ describe('POST /jobs handler', () => {
       ['tag value with a comma', { image: 'alpine', tags: { team: 'a,b' } }, 'tags.team', /letters, numbers/],
       ['tag value not a string', { image: 'alpine', tags: { team: 1 } }, 'tags.team', /expected string/],
       [
-        '49 tags',
-        { image: 'alpine', tags: Object.fromEntries(Array.from({ length: 49 }, (_, i) => [`k${i}`, 'v'])) },
+        '48 tags',
+        { image: 'alpine', tags: Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v'])) },
         'tags',
-        /at most 48/,
+        /at most 47/,
       ],
     ])('rejects %s, naming the field', async (_case, payload, path, message) => {
       const { result, body } = await invoke(postJobs(payload));
@@ -613,8 +621,8 @@ describe('POST /jobs handler', () => {
       expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
     });
 
-    it('accepts the boundary values of every numeric rule and 48 tags', async () => {
-      const tags = Object.fromEntries(Array.from({ length: 48 }, (_, i) => [`k${i}`, 'v']));
+    it('accepts the boundary values of every numeric rule and 47 tags', async () => {
+      const tags = Object.fromEntries(Array.from({ length: 47 }, (_, i) => [`k${i}`, 'v']));
       const payload = {
         image: 'alpine',
         vcpus: 1,
@@ -624,7 +632,7 @@ describe('POST /jobs handler', () => {
         retryAttempts: 10,
         name: `A${'_'.repeat(127)}`,
         environment: { _A1: '' },
-        tags: { ...tags, k47: 'v'.repeat(256) },
+        tags: { ...tags, k46: 'v'.repeat(256) },
       };
 
       const { result } = await invoke(postJobs(payload));
@@ -638,6 +646,11 @@ describe('POST /jobs handler', () => {
       ['an empty tag', 'registry.example.com/team/app:'],
       ['whitespace', 'team/app :1'],
       ['a bad digest', 'registry.example.com/team/app@sha256:1234'],
+      ['an unregistered digest algorithm', `registry.example.com/team/app@sha1:${'a'.repeat(40)}`],
+      [
+        'a grammar-valid but unsupported digest',
+        `registry.example.com/team/app@multihash+base58:${'d'.repeat(32)}`,
+      ],
     ])('rejects a malformed image reference with %s', async (_case, image) => {
       const { result, body } = await invoke(postJobs({ image }));
 

@@ -214,7 +214,11 @@ describe('job gateway against moto and a real registry', () => {
     const job = described.jobs?.[0];
     expect(job?.jobQueue).toMatch(new RegExp(`job-queue/${QUEUE}$`));
     expect(job?.jobDefinition).toBe(body.jobDefinition);
-    expect(job?.tags).toEqual({ team: 'data', 'batch-registry-gateway:submitted-by': CALLER });
+    expect(job?.tags).toEqual({
+      team: 'data',
+      'batch-registry-gateway:submitted-by': CALLER,
+      'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter',
+    });
     expect(job?.timeout).toEqual({ attemptDurationSeconds: 600 });
     // moto keeps neither retryStrategy nor resourceRequirements overrides on the job; the handler
     // tests check that SubmitJob carries them.

@@ -79,17 +79,21 @@ async function stagePending(user: { username: string; password: string }): Promi
   return token;
 }
 
-/** Collects what the handler logs (Powertools writes JSON lines to stdout) while `fn` runs. */
+/** Collects what the handler logs (Powertools writes JSON lines to stdout, errors to stderr) while `fn` runs. */
 async function capturingLogs(fn: () => Promise<void>): Promise<string[]> {
   const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  const keep = (chunk: string | Uint8Array) => {
     lines.push(String(chunk));
     return true;
-  });
+  };
+  const spies = [
+    jest.spyOn(process.stdout, 'write').mockImplementation(keep),
+    jest.spyOn(process.stderr, 'write').mockImplementation(keep),
+  ];
   try {
     await fn();
   } finally {
-    spy.mockRestore();
+    for (const spy of spies) spy.mockRestore();
   }
   return lines;
 }

@@ -189,9 +189,14 @@ describe('the boot script is the only place the password is written', () => {
     },
   );
 
-  it('fails without printing the password when the pinned version does not exist', async () => {
+  it('fails without printing the password when the secret cannot be read', async () => {
     const input = await createSecret(JSON.stringify({ registry_url: registry.url, ...user }));
-    const missing: UserDataInput = { secretArn: input.secretArn, secretVersion: { versionId: randomUUID() } };
+    // A pinned version that does not exist gives way to AWSCURRENT (userdata/boot.sh); a secret
+    // that does not exist fails every read.
+    const missing: UserDataInput = {
+      secretArn: input.secretArn.replace(/-[A-Za-z0-9]{6}$/, '-Gone00'),
+      secretVersion: { versionId: randomUUID() },
+    };
 
     const run = await runBoot(missing);
 
@@ -199,5 +204,16 @@ describe('the boot script is the only place the password is written', () => {
     expect(run.stderr).toContain('could not read secret');
     expectCleanOutput(run);
     expect(readConfig(run.configFile)).toBe('');
+  });
+
+  it('prints no password when the pinned version moved on and AWSCURRENT is read instead', async () => {
+    const input = await createSecret(JSON.stringify({ registry_url: registry.url, ...user }));
+    const movedOn: UserDataInput = { secretArn: input.secretArn, secretVersion: { versionId: randomUUID() } };
+
+    const run = await runBoot(movedOn);
+
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('neither AWSCURRENT nor AWSPENDING: reading AWSCURRENT instead');
+    expectCleanOutput(run);
   });
 });

@@ -13,8 +13,11 @@ import {
 } from '@aws-sdk/client-batch';
 import { CreateLaunchTemplateVersionCommand, EC2ServiceException } from '@aws-sdk/client-ec2';
 import {
+  CreateSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
+  ListSecretsCommand,
+  PutSecretValueCommand,
   ResourceNotFoundException,
   SecretsManagerServiceException,
   UpdateSecretVersionStageCommand,
@@ -37,6 +40,7 @@ import {
 } from '../faults/fake-aws';
 import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
+import { dynamoMock, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
 import { loadFixture } from '../helpers/fixtures';
 import { startTokenServer, type TokenServer } from '../helpers/token-server';
 import { computeEnvironment } from '../lib/rollout/fakes';
@@ -55,6 +59,8 @@ const user = { username: canary.username, password: canary.password };
 const CURRENT = '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13';
 const TOKEN = 'b7c1e4a2-3f5d-4e8a-9c21-6d0f2a4b8e11';
 const QUEUE = 'private-registry-jobs';
+/** Where the registry credential secrets live (SPEC §11): the one place a password is meant to go. */
+const CREDENTIAL_PREFIX = DEFAULT_REGISTRY_SECRET_PREFIX;
 const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/brg-leak-execution';
 const context = { functionName: 'leak', awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
@@ -125,6 +131,7 @@ beforeAll(async () => {
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
     EXECUTION_ROLE_ARN: EXECUTION_ROLE,
     STAGE: 'leak',
+    IDEMPOTENCY_TABLE: 'brg-leak-idempotency',
   };
   restoreEnv = setEnv(env);
   const [rotate, changed, submit, get, cancel, list] = await Promise.all([
@@ -212,6 +219,13 @@ function prepare(
   fake.addSecretVersion(CURRENT, SECRETS[kind](), ['AWSCURRENT']);
   fake.addSecretVersion(TOKEN, SECRETS[kind](), ['AWSPENDING']);
   fake.install();
+  // The registry credential secrets (TASK_CREDENTIALS=true, the default): none yet.
+  secretsMock.on(ListSecretsCommand).resolves({ SecretList: [] });
+  secretsMock.on(CreateSecretCommand).callsFake((input) => ({
+    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.Name}-AbCdEf`,
+    Name: input.Name,
+    VersionId: input.ClientRequestToken,
+  }));
   const environment = computeEnvironment('ce-queue');
   if (queue.platform === 'FARGATE' && environment.computeResources)
     environment.computeResources.type = 'FARGATE';
@@ -270,16 +284,36 @@ function prepare(
         startedAt: 1741947362000,
         jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-app:1',
         container: { image: `${basicRegistry.host}/team/app:1`, logStreamName: 'brg-app/default/abc' },
+        tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
       },
     ],
   });
   batchMock.on(TerminateJobCommand).resolves({});
 }
 
-/** Every request sent to AWS, as JSON, with launch template user data decoded. */
+/** A write of a registry credential secret's value: where a password is meant to go (SPEC §11). */
+function isCredentialSecretWrite(command: unknown): boolean {
+  if (command instanceof CreateSecretCommand)
+    return command.input.Name?.startsWith(CREDENTIAL_PREFIX) === true;
+  if (command instanceof PutSecretValueCommand)
+    return command.input.SecretId?.includes(`:secret:${CREDENTIAL_PREFIX}`) === true;
+  return false;
+}
+
+/** The values written to registry credential secrets, each exactly {"username","password"}. */
+function credentialSecretValues(): unknown[] {
+  return secretsMock
+    .calls()
+    .map((call) => call.args[0])
+    .filter(isCredentialSecretWrite)
+    .map((command) => JSON.parse(String((command.input as { SecretString?: string }).SecretString)));
+}
+
+/** Every request sent to AWS but the credential secret writes, as JSON, with launch template user data decoded. */
 function awsRequests(): string {
-  const calls = [...secretsMock.calls(), ...ec2Mock.calls(), ...batchMock.calls()];
+  const calls = [...secretsMock.calls(), ...ec2Mock.calls(), ...batchMock.calls(), ...dynamoMock.calls()];
   return calls
+    .filter((call) => !isCredentialSecretWrite(call.args[0]))
     .map((call) => {
       const command = call.args[0];
       const input: unknown = command.input;
@@ -454,6 +488,45 @@ describe('onSecretChanged leaks nothing', () => {
     expect(captured.error).toBeUndefined();
     expect(publishedUserData()[0]).toContain(`SECRET_VERSION_ID='${CURRENT}'`);
     expect(captured.output).toContain('rollout summary');
+    expect(credentialSecretValues()).toEqual([user, user]);
+    expectNoLeak(captured);
+  });
+
+  it('with instance credentials off (hardened): writes only the credential secrets, no user data', async () => {
+    prepare('good');
+    // handlers/on-secret-changed.ts wired with INSTANCE_CREDENTIALS=false (its configuration is
+    // read once per module, so the same pieces are put together here with that setting). Imported
+    // here, after beforeAll set the environment, as the handlers were (the logger reads its level).
+    const [
+      { secretsManager },
+      { loadConfig },
+      { logger },
+      { RegistryClient },
+      { productionRollout },
+      { handleSecretChanged },
+    ] = await Promise.all([
+      import('../../lib/aws-clients'),
+      import('../../lib/config'),
+      import('../../lib/logger'),
+      import('../../lib/registry/client'),
+      import('../../lib/rollout/production'),
+      import('../../lib/rotation/on-secret-changed'),
+    ]);
+    const config = loadConfig({ ...process.env, INSTANCE_CREDENTIALS: 'false' }, ['rollout']);
+    const rollOut = productionRollout(config, new RegistryClient({ timeoutMs: config.registryTimeoutMs }));
+
+    const captured = await capture(() =>
+      handleSecretChanged(
+        { secretsManager, secretId: config.registrySecretArn, rollout: (target) => rollOut(target), logger },
+        loadEvent('putSecretValue'),
+      ),
+    );
+
+    expect(captured.error).toBeUndefined();
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
+    expect(credentialSecretValues()).toEqual([user, user]);
+    expect(captured.output).toContain('not-applicable');
     expectNoLeak(captured);
   });
 
@@ -593,6 +666,30 @@ describe('the HTTP API leaks nothing', () => {
     expect(captured.result?.statusCode).toBe(status);
     expectNoLeak(captured);
   });
+
+  it.each([
+    ['a submission', () => `${basicRegistry.host}/team/app:1`, [202, 202]],
+    ['a failed submission', () => `${basicRegistry.host}/team/app:2`, [422, 422]],
+  ])(
+    'POST /jobs with an Idempotency-Key: %s, its replay and the stored record',
+    async (_case, image, statuses) => {
+      prepare('good');
+      const table = new FakeIdempotencyTable().install();
+      const keyed = () => {
+        const event = postJobs(image());
+        event.headers['idempotency-key'] = 'leak-1';
+        return event;
+      };
+
+      const first = await capture(() => handlers.submitJob(keyed(), context));
+      const replay = await capture(() => handlers.submitJob(keyed(), context));
+
+      expect([first.result?.statusCode, replay.result?.statusCode]).toEqual(statuses);
+      expectNoLeak(first);
+      expectNoLeak(replay);
+      expect(findLeaks(canary, JSON.stringify([...table.items.values()]))).toEqual([]);
+    },
+  );
 
   it.each<[SecretKind, number, (() => void) | undefined]>([
     ['good', 200, undefined],

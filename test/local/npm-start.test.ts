@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { freePort, waitFor } from '../../scripts/servers/processes';
 
-// `npm start` as a user runs it: the local stack comes up, answers HTTP, and Ctrl-C (SIGINT)
-// stops every process it started.
+// `npm start` as a user runs it: the local stack comes up, answers HTTP, and Ctrl-C (SIGINT) or a
+// SIGTERM to the npm process (what `kill` and process managers send) stops every process it started.
 
 const root = join(__dirname, '..', '..');
 
@@ -18,6 +18,41 @@ const listening = (port: number) =>
     });
     socket.once('error', () => resolve(false));
   });
+
+/** Starts `npm start` in its own process group on free ports; resolves once the gateway is up. */
+async function startNpm() {
+  const ports = {
+    BRG_HTTP_PORT: await freePort(),
+    BRG_LAMBDA_PORT: await freePort(),
+    BRG_MOTO_PORT: await freePort(),
+    BRG_REGISTRY_PORT: await freePort(),
+  };
+  const child = spawn('npm', ['start'], {
+    cwd: root,
+    env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  await waitFor(
+    async () => output.includes('The gateway is up'),
+    150_000,
+    () => `npm start output:\n${output}`,
+  );
+  return { child, ports, exited, output: () => output };
+}
+
+/** Process ids still in a process group. */
+function groupMembers(pgid: number): string[] {
+  const listed = spawnSync('ps', ['-o', 'pid=,args=', '-g', String(pgid)], { encoding: 'utf8' });
+  return listed.stdout.split('\n').filter((line) => line.trim() !== '');
+}
 
 describe('npm start', () => {
   it('serves the API backed by moto and a real registry, then stops everything on SIGINT', async () => {
@@ -49,14 +84,17 @@ describe('npm start', () => {
       );
       const api = `http://127.0.0.1:${ports.BRG_HTTP_PORT}`;
       const registries = await fetch(`${api}/registries`);
-      const submitted = await fetch(`${api}/jobs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          image: `127.0.0.1:${ports.BRG_REGISTRY_PORT}/samples/hello:latest`,
-          command: ['echo', 'hi'],
-        }),
-      });
+      const submit = () =>
+        fetch(`${api}/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'npm-start-1' },
+          body: JSON.stringify({
+            image: `127.0.0.1:${ports.BRG_REGISTRY_PORT}/samples/hello:latest`,
+            command: ['echo', 'hi'],
+          }),
+        });
+      const submitted = await submit();
+      const replayed = await submit();
       const job = (await submitted.json()) as { jobId: string };
       const readBack = await fetch(`${api}/jobs/${job.jobId}`);
       const listed = await new SecretsManagerClient({
@@ -77,6 +115,9 @@ describe('npm start', () => {
       expect(registries.status).toBe(200);
       expect(await registries.json()).toEqual({ registries: [`127.0.0.1:${ports.BRG_REGISTRY_PORT}`] });
       expect(submitted.status).toBe(202);
+      expect(replayed.status).toBe(202);
+      expect(replayed.headers.get('idempotent-replayed')).toBe('true');
+      expect(((await replayed.json()) as { jobId: string }).jobId).toBe(job.jobId);
       expect(readBack.status).toBe(200);
       // The first rollout made the registry's credential secret for per-task credentials (SPEC §11).
       expect(listed.SecretList?.map((secret) => secret.Name)).toEqual([
@@ -99,5 +140,29 @@ describe('npm start', () => {
     expect(child.exitCode ?? child.signalCode).not.toBeNull();
     expect(output).toContain('Stopped.');
     for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
+  }, 240_000);
+
+  it('stops everything when only the npm process gets SIGTERM', async () => {
+    const { child, ports, exited, output } = await startNpm();
+    const pgid = child.pid ?? 0;
+    const localStackPid = groupMembers(pgid).find((line) => line.includes('local-stack'));
+
+    process.kill(pgid, 'SIGTERM');
+    await waitFor(
+      async () => !(await Promise.all(Object.values(ports).map(listening))).some(Boolean),
+      30_000,
+      () => `still listening after SIGTERM to npm:\n${groupMembers(pgid).join('\n')}\n${output()}`,
+    );
+    await waitFor(
+      async () => groupMembers(pgid).length === 0,
+      10_000,
+      () => `left running: ${groupMembers(pgid).join('; ')}`,
+    );
+    await exited;
+    child.stdout.destroy();
+    child.stderr.destroy();
+
+    expect(localStackPid).toBeDefined();
+    expect(output()).toContain('Stopped.');
   }, 240_000);
 });

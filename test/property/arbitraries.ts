@@ -207,8 +207,9 @@ export function referenceText(parts: ReferenceParts): string {
 }
 
 /**
- * What parsing the reference must give, or undefined when a length rule or the image-id rule
- * rejects it (input over 512 characters, name over 255, or a registry-less name of 64 hex digits).
+ * What parsing the reference must give, or undefined when a length rule, the image-id rule or the
+ * registered-algorithm rule rejects it (input over 512 characters, name over 255, a registry-less
+ * name of 64 hex digits, or a digest algorithm other than sha256/384/512).
  */
 export function expectedReference(parts: ReferenceParts): ExpectedReference | undefined {
   const registry = parts.domain?.registry ?? 'docker.io';
@@ -218,6 +219,7 @@ export function expectedReference(parts: ReferenceParts): ExpectedReference | un
   const name = `${registry}/${repository}`;
   if (referenceText(parts).length > 512 || name.length > 255) return undefined;
   if (parts.domain === undefined && /^[a-f0-9]{64}$/.test(path)) return undefined;
+  if (parts.digest !== undefined && !/^sha(256|384|512):/.test(parts.digest)) return undefined;
   const normalised = `${name}${tag === undefined ? '' : `:${tag}`}${parts.digest === undefined ? '' : `@${parts.digest}`}`;
   return { registry, repository, tag, digest: parts.digest, normalised };
 }

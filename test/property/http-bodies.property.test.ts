@@ -623,7 +623,7 @@ describe('POST /jobs handler (properties)', () => {
 
     // The generators reach every answer the mocks allow (422 needs a missing manifest).
     expect([...statuses.keys()].sort()).toEqual([202, 400, 403, 413]);
-  });
+  }, 120_000);
 });
 
 describe('POST /jobs handler and the SubmitJob payload quota (properties)', () => {
@@ -649,7 +649,7 @@ describe('POST /jobs handler and the SubmitJob payload quota (properties)', () =
           body,
           isBase64Encoded: false,
           headers: baseEvent.headers,
-          userArn: undefined,
+          userArn: 'arn:aws:sts::123456789012:assumed-role/job-submitter/run',
         };
 
         const result = await mod.handler(toEvent(request), context);

@@ -83,6 +83,8 @@ function jobDetail(jobId: string): JobDetail {
     startedAt: scenario.status === 'RUNNING' ? 1741947362000 : undefined,
     jobDefinition: DEFINITION_ARN,
     container: scenario.imageOnJob ? { image: IMAGE, exitCode: 0 } : {},
+    // Owned by the fixtures' caller (SPEC §14).
+    tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
   };
 }
 

@@ -57,16 +57,20 @@ describe('the packaged stack (issue 17)', () => {
     });
   });
 
-  it('passes the job role to AWS Batch only', () => {
+  it('passes the job role and the execution role (SPEC §11) to AWS Batch only', () => {
     const [passRole, ...others] = statements(existing, 'SubmitJobRole').filter(
       (statement) => statement.Action === 'iam:PassRole',
     );
 
     expect(others).toEqual([]);
     expect(passRole).toMatchObject({
-      Resource: 'arn:aws:iam::123456789012:role/batch-job-role',
+      Resource: ['arn:aws:iam::123456789012:role/batch-job-role', { 'Fn::GetAtt': ['ExecutionRole', 'Arn'] }],
       Condition: { StringEquals: { 'iam:PassedToService': 'batch.amazonaws.com' } },
     });
+    const [withoutJobRole] = statements(created, 'SubmitJobRole').filter(
+      (statement) => statement.Action === 'iam:PassRole',
+    );
+    expect(withoutJobRole?.Resource).toEqual([{ 'Fn::GetAtt': ['ExecutionRole', 'Arn'] }]);
   });
 
   it.each(['RotateSecretRole', 'OnSecretChangedRole'])(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { COMBINATIONS, packageTemplate, type Template } from '../../scripts/stack/validate';
-import { refusal } from '../../scripts/stack/validate/parameters';
+import { checkParameters, refusal } from '../../scripts/stack/validate/parameters';
 
 // Every stack parameter refuses a wrong value by its own rules (AllowedValues, AllowedPattern,
 // MinValue/MaxValue, evaluated here as CloudFormation does), so a wrong --param fails at the start
@@ -63,6 +63,10 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
     right: ['rate(1 hour)', 'rate(15 minutes)', 'cron(0 * * * ? *)'],
   },
   LogRetentionInDays: { wrong: ['31', '0', 'forever'], right: ['30', '1096', '3653'] },
+  ComputeType: { wrong: ['ec2', 'EKS', ''], right: ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'] },
+  TaskCredentials: { wrong: ['yes'], right: ['true', 'false'] },
+  AssignPublicIp: { wrong: ['enabled', 'true'], right: ['ENABLED', 'DISABLED'] },
+  InstanceCredentials: { wrong: ['off'], right: ['true', 'false'] },
   FleetReportSchedule: {
     wrong: ['every 15 minutes', 'rate(15 minute)', 'rate(1 minutes)'],
     right: ['rate(15 minutes)', 'rate(1 hour)', 'cron(0/15 * * * ? *)'],
@@ -133,5 +137,36 @@ describe('stack parameters', () => {
     if (Type === 'Number' && !AllowedValues)
       expect([MinValue, MaxValue]).toEqual([expect.any(Number), expect.any(Number)]);
     else expect(ConstraintDescription?.length).toBeGreaterThan(10);
+  });
+});
+
+describe('stack rules (parameters that only make sense together)', () => {
+  const withValues = (values: Record<string, string>): Template => {
+    const copy = structuredClone(template);
+    for (const [name, value] of Object.entries(values))
+      (copy.Parameters ?? {})[name] = { ...parameter(name), Default: value };
+    return copy;
+  };
+  const refused = (values: Record<string, string>) =>
+    checkParameters(withValues(values)).map((finding) => `${finding.path}: ${finding.message}`);
+
+  it('refuses to create a compute environment without subnets or security groups', () => {
+    expect(refused({ SubnetIds: '', SecurityGroupIds: '', ExistingComputeEnvironments: '' })).toEqual([
+      'Rules.NetworkOfTheCreatedComputeEnvironment: refused: subnetIds is required when the stack creates the compute environment (no existingComputeEnvironments)',
+      'Rules.NetworkOfTheCreatedComputeEnvironment: refused: securityGroupIds is required when the stack creates the compute environment (no existingComputeEnvironments)',
+    ]);
+  });
+
+  it('needs no network when existing compute environments are passed in', () => {
+    expect(refused({ SubnetIds: '', SecurityGroupIds: '', ExistingComputeEnvironments: 'ce' })).toEqual([]);
+  });
+
+  it('refuses function subnets without function security groups', () => {
+    expect(refused({ FunctionSubnetIds: 'subnet-0a1b2c3d', FunctionSecurityGroupIds: '' })).toEqual([
+      'Rules.FunctionNetwork: refused: functionSecurityGroupIds is required with functionSubnetIds',
+    ]);
+    expect(
+      refused({ FunctionSubnetIds: 'subnet-0a1b2c3d', FunctionSecurityGroupIds: 'sg-0a1b2c3d' }),
+    ).toEqual([]);
   });
 });

@@ -116,6 +116,10 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
     'batch:DescribeJobQueues',
     'batch:DescribeComputeEnvironments',
     'iam:PassRole',
+    'dynamodb:PutItem',
+    'dynamodb:GetItem',
+    'dynamodb:UpdateItem',
+    'dynamodb:DeleteItem',
   ],
   getJob: [...LOGS, 'batch:DescribeJobs', 'batch:DescribeJobDefinitions'],
   cancelJob: [...LOGS, 'batch:DescribeJobs', 'batch:TerminateJob'],
@@ -167,6 +171,9 @@ const ENVIRONMENT = [
   'REGISTRY_SECRET_PREFIX',
   'EXECUTION_ROLE_ARN',
   'ASSIGN_PUBLIC_IP',
+  'IDEMPOTENCY_TABLE',
+  'ADMIN_PRINCIPALS',
+  'BRG_LOCAL_CALLER',
 ];
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
@@ -322,7 +329,7 @@ describe('serverless package', () => {
     });
   });
 
-  it('lets instances read only the registry secret beyond the ECS instance policy', () => {
+  it('lets instances read only the registry secret, only its AWSCURRENT and AWSPENDING versions, beyond the ECS instance policy', () => {
     const role = resources.InstanceRole;
 
     expect(role?.Properties.ManagedPolicyArns).toEqual([
@@ -333,6 +340,7 @@ describe('serverless package', () => {
         Effect: 'Allow',
         Action: 'secretsmanager:GetSecretValue',
         Resource: { 'Fn::If': ['CreateSecret', { Ref: 'RegistrySecret' }, { Ref: 'ExistingSecretArn' }] },
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPENDING'] } },
       },
       DECRYPT_THROUGH_SECRETS_MANAGER,
     ]);
@@ -469,6 +477,38 @@ describe('serverless package', () => {
       const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
       for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
     }
+  });
+
+  it('keeps Idempotency-Key records in an on-demand table with TTL, which only submitJob reads and writes', () => {
+    const table = resources.IdempotencyTable;
+    const grants = Object.keys(EXPECTED_ACTIONS).flatMap((key) =>
+      statementsOf(roleOf(key))
+        .filter((statement) => actions(statement).some((action) => action.startsWith('dynamodb:')))
+        .map((statement) => ({ key, resource: statement.Resource })),
+    );
+
+    expect(table?.Type).toBe('AWS::DynamoDB::Table');
+    expect(table?.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+    expect(grants).toEqual([{ key: 'submitJob', resource: { 'Fn::GetAtt': ['IdempotencyTable', 'Arn'] } }]);
+    expect(resources.SubmitJobLambdaFunction?.Properties).toMatchObject({
+      Environment: { Variables: { IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' } } },
+    });
+  });
+
+  it('gives getJob, cancelJob and getJobLogs ADMIN_PRINCIPALS, and never sets a fixed local caller in a deployed stack', () => {
+    const variables = (key: string) => {
+      const environment = resources[`${key}LambdaFunction`]?.Properties.Environment;
+      return (environment as { Variables: Record<string, Json> } | undefined)?.Variables ?? {};
+    };
+
+    for (const key of ['GetJob', 'CancelJob', 'GetJobLogs']) expect(variables(key).ADMIN_PRINCIPALS).toBe('');
+    for (const key of ['SubmitJob', 'GetJob', 'CancelJob', 'GetJobLogs'])
+      expect(variables(key).BRG_LOCAL_CALLER).toBe('');
   });
 
   it('runs fleetReport on the fleetReportSchedule with the convergence table and event bus it writes to', () => {

@@ -57,6 +57,10 @@ describe('the reference check', () => {
       'an undefined resource condition',
       'Resources.JobQueue.Condition: condition NoSuchCondition is not defined',
     ],
+    [
+      'a dangling Ref in a rule',
+      'Rules.SubnetsGiven.Assertions[0].Assert.Fn::Not[0].Fn::Contains[0]: Ref to NoSuchParameter',
+    ],
   ])('reports %s', (_, expected) => {
     const found = lines(checkReferences(broken()));
 
@@ -67,7 +71,7 @@ describe('the reference check', () => {
     const found = lines(checkReferences(broken()));
 
     expect(found.filter((line) => line.startsWith('Outputs.'))).toEqual([]);
-    expect(found).toHaveLength(6);
+    expect(found).toHaveLength(7);
   });
 });
 
@@ -112,11 +116,12 @@ describe('the IAM check', () => {
 });
 
 describe('the parameter check', () => {
-  it('reports a parameter without a description or rules, and a value its own rules refuse', () => {
+  it('reports a parameter without a description or rules, a value its own rules refuse, and a rule it cannot evaluate', () => {
     expect(lines(checkParameters(broken()))).toEqual([
       'Parameters.QueueName: has no Description',
       'Parameters.QueueName: has no AllowedValues or AllowedPattern (or, for a Number, MinValue and MaxValue)',
       'Parameters.LaunchTemplateId: its value is refused by its own rules: "launch-template-1" does not match lt-[0-9a-f]{17}',
+      'Rules.SubnetsGiven: cannot evaluate: Ref to unknown NoSuchParameter',
     ]);
   });
 });

@@ -43,6 +43,9 @@ const beta: RegistryUser = { username: 'bot-beta', password: 'beta-Pa55-7f3e9c' 
 const hub: RegistryUser = { username: 'hub-user', password: 'dckr_pat_example0123456789' };
 const everyCredential = [alpha, beta, hub].flatMap((user) => [user.username, user.password]);
 
+// A pinned version that moved on costs the script three AWS CLI calls, seconds each on a busy machine.
+jest.setTimeout(60_000);
+
 let moto: RunningMoto;
 let imds: RunningImds;
 let registryA: RunningRegistry;
@@ -266,9 +269,14 @@ async function v2Status(registry: RunningRegistry, user: RegistryUser): Promise<
 describe('userdata/boot.sh', () => {
   it('writes auth data for one registry that logs in to the real registry, from the pinned version', async () => {
     const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
-    await putSecretValue(
-      first.arn,
-      JSON.stringify({ registry_url: registryA.url, username: 'rotated', password: 'x' }),
+    // Another version staged AWSPENDING (a rotation under way): the pinned one is still read.
+    await secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: first.arn,
+        ClientRequestToken: randomUUID(),
+        SecretString: JSON.stringify({ registry_url: registryA.url, username: 'rotated', password: 'x' }),
+        VersionStages: ['AWSPENDING'],
+      }),
     );
     const imdsSeen = imds.requests.length;
 
@@ -403,15 +411,15 @@ describe('userdata/boot.sh', () => {
 
   it('leaves one line of each after a second run, with the second version pinned', async () => {
     const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
-    const secondVersionId = await putSecretValue(
-      first.arn,
-      JSON.stringify({ registry_url: registryB.url, ...beta }),
-    );
     const configFile = newConfigFile('ECS_CLUSTER=c1\n');
     const once = await runBoot(pinned(first), { configFile });
 
     const twice = await runBoot(pinned(first), { configFile });
     const afterTwice = readFileSync(configFile, 'utf8');
+    const secondVersionId = await putSecretValue(
+      first.arn,
+      JSON.stringify({ registry_url: registryB.url, ...beta }),
+    );
     const rotated = await runBoot(pinned({ arn: first.arn, versionId: secondVersionId }), { configFile });
 
     expect([once.code, twice.code, rotated.code]).toEqual([0, 0, 0]);
@@ -529,16 +537,46 @@ describe('userdata/boot.sh', () => {
     expect(authData(run.configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
   });
 
-  it('fails naming the secret and version when the version does not exist, leaving ecs.config as it was', async () => {
+  it('reads a pinned version staged AWSPENDING: instances booted while the rotation finishes', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    const pending = await secretsManager.send(
+      new PutSecretValueCommand({
+        SecretId: first.arn,
+        ClientRequestToken: randomUUID(),
+        SecretString: JSON.stringify({ registry_url: registryB.url, ...beta }),
+        VersionStages: ['AWSPENDING'],
+      }),
+    );
+
+    const run = await runBoot(pinned({ arn: first.arn, versionId: pending.VersionId ?? '' }));
+
+    expect(run.code).toBe(0);
+    expect(authData(run.configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('reads AWSCURRENT when the pinned version has moved on: newer credentials, never older ones', async () => {
+    const first = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
+    await putSecretValue(first.arn, JSON.stringify({ registry_url: registryB.url, ...beta }));
+
+    const run = await runBoot(pinned(first));
+
+    expect(run.code).toBe(0);
+    expect(run.output).toContain(
+      `version ${first.versionId} is neither AWSCURRENT nor AWSPENDING: reading AWSCURRENT instead`,
+    );
+    expect(authData(run.configFile)).toEqual({ [registryB.host]: { ...beta, email: '' } });
+  });
+
+  it('fails naming the secret and version when the secret cannot be read, leaving ecs.config as it was', async () => {
     const version = await createSecret(JSON.stringify({ registry_url: registryA.url, ...alpha }));
-    const missing = randomUUID();
+    const missing = { arn: version.arn.replace(/-[A-Za-z0-9]{6}$/, '-Gone00'), versionId: randomUUID() };
     const configFile = newConfigFile('ECS_CLUSTER=c1\n');
 
-    const run = await runBoot(pinned({ arn: version.arn, versionId: missing }), { configFile });
+    const run = await runBoot(pinned(missing), { configFile });
 
     expect(run.code).not.toBe(0);
     expect(run.output).toContain(
-      `registry-auth: error: could not read secret ${version.arn} version ${missing}`,
+      `registry-auth: error: could not read secret ${missing.arn} stage AWSCURRENT (pinned version ${missing.versionId} has moved on)`,
     );
     expect(readFileSync(configFile, 'utf8')).toBe('ECS_CLUSTER=c1\n');
     expect(readdirSync(join(configFile, '..'))).toEqual(['ecs.config']);

@@ -35,4 +35,14 @@ export const COMBINATIONS: Combination[] = [
     },
   },
   { name: 'rotation schedule none', params: { ...NETWORK, rotationSchedule: 'none' } },
+  { name: 'Fargate (SPEC §11)', params: { ...NETWORK, computeType: 'FARGATE' } },
+  { name: 'Spot', params: { ...NETWORK, computeType: 'SPOT' } },
+  {
+    name: 'hardened: instance credentials off, KMS key',
+    params: {
+      ...NETWORK,
+      instanceCredentials: 'false',
+      secretKmsKeyArn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+    },
+  },
 ];

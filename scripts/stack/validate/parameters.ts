@@ -2,7 +2,14 @@
 // AllowedPattern, or a number range), and its value in this combination passes those rules — so a
 // wrong --param fails at the start of a deploy with CloudFormation's own message.
 
-import type { Finding, Template, TemplateParameter } from './template';
+import {
+  EvaluationError,
+  Evaluator,
+  type Finding,
+  isObject,
+  type Template,
+  type TemplateParameter,
+} from './template';
 
 /**
  * Why CloudFormation would refuse `value` for `parameter`, or undefined when it accepts it. Follows
@@ -57,6 +64,38 @@ export function checkParameters(template: Template): Finding[] {
     if (parameter.Default !== undefined) {
       const problem = refusal(parameter, String(parameter.Default));
       if (problem) report(`its value is refused by its own rules: ${problem}`);
+    }
+  }
+  findings.push(...checkRules(template));
+  return findings;
+}
+
+/** The template's Rules (assertions across parameters) evaluated for the parameter values given. */
+function checkRules(template: Template): Finding[] {
+  const findings: Finding[] = [];
+  const evaluator = new Evaluator(template, {
+    ref: (id) => {
+      throw new EvaluationError(`a rule cannot Ref the resource ${id}`);
+    },
+    getAtt: (id) => {
+      throw new EvaluationError(`a rule cannot read an attribute of ${id}`);
+    },
+  });
+  for (const [name, rule] of Object.entries(template.Rules ?? {})) {
+    const path = `Rules.${name}`;
+    try {
+      if (rule.RuleCondition !== undefined && !evaluator.holds(rule.RuleCondition)) continue;
+      for (const assertion of Array.isArray(rule.Assertions) ? rule.Assertions : []) {
+        if (isObject(assertion) && !evaluator.holds(assertion.Assert ?? null))
+          findings.push({
+            check: 'parameters',
+            path,
+            message: `refused: ${String(assertion.AssertDescription)}`,
+          });
+      }
+    } catch (error) {
+      if (!(error instanceof EvaluationError)) throw error;
+      findings.push({ check: 'parameters', path, message: `cannot evaluate: ${error.message}` });
     }
   }
   return findings;

@@ -97,6 +97,7 @@ export function checkReferences(template: Template): Finding[] {
 
   for (const [name, condition] of Object.entries(template.Conditions ?? {}))
     walk(condition, `Conditions.${name}`);
+  for (const [name, rule] of Object.entries(template.Rules ?? {})) walk(rule, `Rules.${name}`);
   for (const [logicalId, resource] of Object.entries(resources)) {
     const path = `Resources.${logicalId}`;
     if (resource.Condition !== undefined) checkCondition(resource.Condition, `${path}.Condition`);

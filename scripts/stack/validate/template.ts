@@ -32,6 +32,7 @@ export interface Template {
   Mappings?: Record<string, Json>;
   Resources: Record<string, TemplateResource>;
   Outputs?: Record<string, JsonObject>;
+  Rules?: Record<string, JsonObject>;
   [section: string]: Json | undefined | Record<string, unknown>;
 }
 
@@ -108,12 +109,13 @@ export class Evaluator {
     if (cached !== undefined) return cached;
     const definition = this.template.Conditions?.[name];
     if (definition === undefined) throw new EvaluationError(`no condition ${name}`);
-    const result = this.truth(definition);
+    const result = this.holds(definition);
     this.conditionCache.set(name, result);
     return result;
   }
 
-  private truth(expression: Json): boolean {
+  /** Evaluates a condition or rule expression (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Fn::Contains). */
+  holds(expression: Json): boolean {
     const fn = intrinsic(expression);
     const args = Array.isArray(fn?.arg) ? fn.arg : [];
     switch (fn?.name) {
@@ -122,11 +124,15 @@ export class Evaluator {
       case 'Fn::Equals':
         return JSON.stringify(this.value(args[0] ?? null)) === JSON.stringify(this.value(args[1] ?? null));
       case 'Fn::Not':
-        return !this.truth(args[0] ?? null);
+        return !this.holds(args[0] ?? null);
       case 'Fn::And':
-        return args.every((arg) => this.truth(arg));
+        return args.every((arg) => this.holds(arg));
       case 'Fn::Or':
-        return args.some((arg) => this.truth(arg));
+        return args.some((arg) => this.holds(arg));
+      case 'Fn::Contains': {
+        const list = this.value(args[0] ?? null);
+        return Array.isArray(list) && list.includes(this.scalar(args[1] ?? null));
+      }
       default:
         throw new EvaluationError(`not a condition: ${JSON.stringify(expression)}`);
     }

@@ -113,15 +113,12 @@ describe('ImageAccess', () => {
 describe('ImageAccess registry failures', () => {
   const image = parseImageReference('127.0.0.1:5000/team/app:v1');
 
-  function failing(error: RegistryError): ManifestChecker & { signals: (AbortSignal | undefined)[] } {
-    const fake = {
-      signals: [] as (AbortSignal | undefined)[],
-      async manifestExists(...args: Parameters<ManifestChecker['manifestExists']>): Promise<boolean> {
-        fake.signals.push(args[4]?.signal);
+  function failing(error: RegistryError): ManifestChecker {
+    return {
+      manifestExists: async () => {
         throw error;
       },
     };
-    return fake;
   }
 
   function counting(): SecretSource & { invalidated: number } {
@@ -197,18 +194,29 @@ describe('ImageAccess registry failures', () => {
     expect(error.message).toMatch(/did not answer in time/);
   });
 
-  it('bounds the check by one deadline signal of registryDeadlineMs', async () => {
-    // prepare
-    const checker = failing(new RegistryError('timeout', local.name, undefined, 't'));
-    const access = new ImageAccess(secrets, checker, { ...settings, registryDeadlineMs: 50 });
+  it('aborts a hanging check at registryDeadlineMs through the signal it passes', async () => {
+    // prepare: a registry call that only ends when its signal aborts, as RegistryClient does.
+    const signals: AbortSignal[] = [];
+    const hanging: ManifestChecker = {
+      manifestExists: (_registry, _repository, _reference, _credentials, call) =>
+        new Promise<boolean>((_resolve, reject) => {
+          const signal = call?.signal;
+          if (signal === undefined) return;
+          signals.push(signal);
+          signal.addEventListener('abort', () =>
+            reject(new RegistryError('timeout', local.name, undefined, 'did not answer before the deadline')),
+          );
+        }),
+    };
+    const access = new ImageAccess(secrets, hanging, { ...settings, registryDeadlineMs: 50 });
 
     // act
-    await problemOf(access);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    const error = await problemOf(access);
 
     // assert
-    expect(checker.signals).toHaveLength(1);
-    expect(checker.signals[0]?.aborted).toBe(true);
+    expect(error.statusCode).toBe(504);
+    expect(signals).toHaveLength(1);
+    expect(signals[0]?.reason).toMatchObject({ name: 'TimeoutError' });
   });
 
   it("never shows a token service's HTTP status", async () => {

@@ -214,16 +214,6 @@ const valid: ReadonlyArray<[string, Valid]> = [
     },
   ],
   [
-    'digest: other algorithm per grammar (32+ hex)',
-    {
-      input: `ghcr.io/a/b@multihash+base58:${'d'.repeat(32)}`,
-      registry: 'ghcr.io',
-      repository: 'a/b',
-      tag: undefined,
-      digest: `multihash+base58:${'d'.repeat(32)}`,
-    },
-  ],
-  [
     'reference: tag and digest together',
     {
       input: `ghcr.io/a/b:v1@sha256:${SHA256_B}`,
@@ -307,6 +297,17 @@ const invalid: ReadonlyArray<[string, string, string | RegExp]> = [
   ['digest: sha256 upper-case hex', `alpine@sha256:${'A'.repeat(64)}`, 'lowercase hex'],
   ['digest: sha512 with 64 hex digits', `alpine@sha512:${SHA256}`, 'exactly 128'],
   ['digest: upper-case known algorithm', `alpine@SHA256:${SHA256}`, 'must be written in lowercase'],
+  [
+    'digest: unregistered algorithm (grammar-valid)',
+    `ghcr.io/a/b@multihash+base58:${'d'.repeat(32)}`,
+    'algorithm "multihash',
+  ],
+  [
+    'digest: sha1 (unregistered)',
+    `alpine@sha1:${'a'.repeat(40)}`,
+    'algorithm "sha1" is not supported; use sha256, sha384 or sha512',
+  ],
+  ['digest: blake3 (unregistered)', `alpine@blake3:${'a'.repeat(64)}`, 'not supported'],
   ['digest: hex under 32 digits (grammar minimum)', `alpine@md5:${'a'.repeat(31)}`, 'digest must be'],
   ['digest: non-hex digits', `alpine@sha256:${'g'.repeat(64)}`, 'digest must be'],
   ['digest: algorithm starting with a digit', `alpine@1sha:${'a'.repeat(64)}`, 'digest must be'],

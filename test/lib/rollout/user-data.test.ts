@@ -9,6 +9,7 @@ import {
   type UserDataInput,
   UserDataInputError,
   userDataByteLength,
+  withoutCommentLines,
 } from '../../../lib/rollout/user-data';
 import bootScript from '../../../userdata/boot.sh';
 import { cloudInitParts, parseMultipart } from '../../userdata/mime';
@@ -164,5 +165,13 @@ describe('renderUserData', () => {
 
     expect(thrown).toBeInstanceOf(UserDataInputError);
     expect(thrown instanceof Error && thrown.message).not.toContain('leak me please');
+  });
+});
+
+describe('withoutCommentLines', () => {
+  it('drops comment-only lines and keeps code, including a # inside a line', () => {
+    const script = ['# about', 'set -e', '  # indented note', 'echo "a # b" # trailing', ''].join('\n');
+
+    expect(withoutCommentLines(script)).toBe(['set -e', 'echo "a # b" # trailing', ''].join('\n'));
   });
 });
