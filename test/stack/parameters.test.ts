@@ -62,6 +62,10 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
     wrong: ['hourly', 'rate(1 hours)', 'rate(2 hour)'],
     right: ['rate(1 hour)', 'rate(15 minutes)', 'cron(0 * * * ? *)'],
   },
+  ComputeType: { wrong: ['fargate', 'SPOT_FARGATE'], right: ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'] },
+  TaskCredentials: { wrong: ['yes'], right: ['true', 'false'] },
+  AssignPublicIp: { wrong: ['enabled', 'true'], right: ['ENABLED', 'DISABLED'] },
+  InstanceCredentials: { wrong: ['off'], right: ['true', 'false'] },
   LogRetentionInDays: { wrong: ['31', '0', 'forever'], right: ['30', '1096', '3653'] },
   FleetReportSchedule: {
     wrong: ['every 15 minutes', 'rate(15 minute)', 'rate(1 minutes)'],
