@@ -32,6 +32,18 @@ export function evaluateConditions(template: Template): Record<string, boolean> 
       const items = Array.isArray(parts) ? parts.map(scalar) : scalar(parts).split(',');
       return items.filter((item) => item !== '').join(separator);
     }
+    // The nth existing compute environment: { Fn::Select: [n, { Fn::Split: [',', { Fn::Sub: '${List},,,,' }] }] }.
+    if (isObject(value) && typeof value['Fn::Sub'] === 'string')
+      return value['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, name: string) => scalar({ Ref: name }));
+    if (isObject(value) && Array.isArray(value['Fn::Select'])) {
+      const [index, list] = value['Fn::Select'] as [Json, Json];
+      const split =
+        isObject(list) && Array.isArray(list['Fn::Split'])
+          ? (list['Fn::Split'] as [string, Json])
+          : undefined;
+      const item = split ? scalar(split[1]).split(split[0])[Number(index)] : undefined;
+      if (item !== undefined) return item;
+    }
     throw new Error(`cannot evaluate ${JSON.stringify(value)}`);
   };
   const condition = (expression: Json): boolean => {

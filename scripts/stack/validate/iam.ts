@@ -28,11 +28,9 @@ import {
   type Template,
 } from './template';
 
-const KNOWN_ARN_PARTS = {
-  Partition: DEPLOY_CONTEXT.partition,
-  Region: DEPLOY_CONTEXT.region,
-  Account: DEPLOY_CONTEXT.accountId,
-};
+// Only the partition is certain: a policy may name another region's or account's resource (AWS's
+// public SSM parameters have no account at all).
+const KNOWN_ARN_PARTS = { Partition: DEPLOY_CONTEXT.partition };
 
 // Types whose Ref is the ARN although the resource specification's identifier is not named *Arn.
 const REF_IS_ARN = new Set(['AWS::SecretsManager::Secret', 'AWS::IAM::ManagedPolicy']);
