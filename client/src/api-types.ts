@@ -22,7 +22,7 @@ export interface SubmitJobRequest {
   /** minimum 1; maximum 10 */
   retryAttempts?: number;
   tags?: {
-    /** keys: minLength 1; maxLength 128; pattern ^[\p{L}\p{Z}\p{N}+\-=._:/@]*$ */
+    /** keys: minLength 1; maxLength 128; pattern ^[A-Za-z0-9 +\-=._:/@]*$ */
     [key: string]: string;
   };
 }

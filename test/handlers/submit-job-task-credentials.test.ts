@@ -15,6 +15,7 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
+import { logger } from '../../lib/logger';
 import { RegistryClient } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
@@ -164,9 +165,12 @@ async function captureLogs(run: () => Promise<void>): Promise<string> {
     jest.spyOn(process.stdout, 'write').mockImplementation(capture),
     jest.spyOn(process.stderr, 'write').mockImplementation(capture),
   ];
+  // Tests run with the handlers' log lines off; this one reads them.
+  logger.setLogLevel('INFO');
   try {
     await run();
   } finally {
+    logger.setLogLevel('SILENT');
     for (const spy of spies) spy.mockRestore();
   }
   return written.join('');
