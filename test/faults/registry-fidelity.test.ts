@@ -1,9 +1,16 @@
 import { createServer, type Server } from 'node:http';
+import {
+  DescribeComputeEnvironmentsCommand,
+  DescribeJobQueuesCommand,
+  RegisterJobDefinitionCommand,
+  SubmitJobCommand,
+} from '@aws-sdk/client-batch';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { computeEnvironment } from '../lib/rollout/fakes';
 import { batchMock, FakeAws, SECRET_ARN, secretsMock } from './fake-aws';
 
 // POST /jobs with the real registry client against local servers that behave as the cited
@@ -67,6 +74,7 @@ beforeAll(async () => {
     SECRET_CACHE_SECONDS: '60',
     IMAGE_CACHE_SECONDS: '0',
     REGISTRY_TIMEOUT_MS: '2000',
+    EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
   });
   const submit = await import('../../handlers/submit-job');
   submitJob = submit.handler;
@@ -101,6 +109,21 @@ beforeEach(() => {
     ['AWSCURRENT'],
   );
   fake.install();
+  // The queue runs on EC2 (the gateway asks before it checks the image).
+  const environment = computeEnvironment('ce-queue');
+  batchMock.on(DescribeJobQueuesCommand).resolves({
+    jobQueues: [
+      {
+        jobQueueName: 'private-registry-jobs',
+        jobQueueArn: 'arn:aws:batch:us-east-1:123456789012:job-queue/private-registry-jobs',
+        state: 'ENABLED',
+        status: 'VALID',
+        priority: 1,
+        computeEnvironmentOrder: [{ order: 1, computeEnvironment: environment.computeEnvironmentArn }],
+      },
+    ],
+  });
+  batchMock.on(DescribeComputeEnvironmentsCommand).resolves({ computeEnvironments: [environment] });
   clearCaches();
   jest.spyOn(process.stdout, 'write').mockReturnValue(true);
   jest.spyOn(process.stderr, 'write').mockReturnValue(true);
@@ -127,7 +150,8 @@ it('answers 422 for a GHCR repository the good credentials cannot read, and keep
     `The image ${ghcrHost}/someone-else/private:1 does not exist in the registry ${ghcrHost}, or the gateway's credentials cannot read it.`,
   );
   expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
-  expect(batchMock.calls()).toHaveLength(0);
+  expect(batchMock).not.toHaveReceivedCommand(RegisterJobDefinitionCommand);
+  expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
 });
 
 it("answers 429 with Docker Hub's Retry-After when it throttles", async () => {
@@ -142,5 +166,5 @@ it("answers 429 with Docker Hub's Retry-After when it throttles", async () => {
     detail: `The registry ${hubHost} is throttling the gateway's requests; retry after 3600 seconds.`,
   });
   expect(result.body).not.toContain('Leak-Canary');
-  expect(batchMock.calls()).toHaveLength(0);
+  expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
 });
