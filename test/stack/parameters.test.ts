@@ -63,7 +63,10 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
     right: ['rate(1 hour)', 'rate(15 minutes)', 'cron(0 * * * ? *)'],
   },
   LogRetentionInDays: { wrong: ['31', '0', 'forever'], right: ['30', '1096', '3653'] },
-  ComputeType: { wrong: ['ec2', 'EKS', '', 'fargate', 'SPOT_FARGATE'], right: ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'] },
+  ComputeType: {
+    wrong: ['ec2', 'EKS', '', 'fargate', 'SPOT_FARGATE'],
+    right: ['EC2', 'SPOT', 'FARGATE', 'FARGATE_SPOT'],
+  },
   TaskCredentials: { wrong: ['yes'], right: ['true', 'false'] },
   AssignPublicIp: { wrong: ['enabled', 'true'], right: ['ENABLED', 'DISABLED'] },
   InstanceCredentials: { wrong: ['off'], right: ['true', 'false'] },
