@@ -25,6 +25,34 @@ export interface SubmitJobRequest {
     /** keys: minLength 1; maxLength 128; pattern ^[A-Za-z0-9 +\-=._:/@]*$ */
     [key: string]: string;
   };
+  /** minimum 2; maximum 10000 */
+  arraySize?: number;
+  /** maxItems 20 */
+  dependsOn?: {
+    /** pattern ^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[0-9]{1,4})?$ */
+    jobId?: string;
+    type?: "N_TO_N" | "SEQUENTIAL";
+  }[];
+  retryStrategy?: {
+    /** minimum 1; maximum 10 */
+    attempts?: number;
+    /** maxItems 5 */
+    evaluateOnExit?: {
+      /** minLength 1; maxLength 512; pattern ^[0-9]*\*?$ */
+      onExitCode?: string;
+      /** minLength 1; maxLength 512; pattern ^[A-Za-z0-9.: \t]*\*?$ */
+      onReason?: string;
+      /** minLength 1; maxLength 512; pattern ^[A-Za-z0-9.: \t]*\*?$ */
+      onStatusReason?: string;
+      action: string;
+    }[];
+  };
+  /** pattern ^[A-Za-z0-9]{1,255}$ */
+  shareIdentifier?: string;
+  /** minimum 0; maximum 9999 */
+  schedulingPriority?: number;
+  /** minimum 21; maximum 200 */
+  ephemeralStorageGiB?: number;
 }
 
 /** `#/components/schemas/SubmittedJob` */

@@ -73,6 +73,8 @@ async function runHandler(times = 1): Promise<Array<Record<string, unknown>>> {
 }
 
 beforeAll(async () => {
+  // This suite reads the EMF lines that test/helpers/setup.ts turns off.
+  process.env.POWERTOOLS_METRICS_DISABLED = 'false';
   moto = await startMoto({ region: REGION });
   const config = {
     endpoint: moto.endpoint,

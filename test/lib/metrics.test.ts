@@ -1,4 +1,8 @@
 import { HttpError } from '../../lib/errors';
+
+// This suite reads the EMF lines that test/helpers/setup.ts turns off.
+process.env.POWERTOOLS_METRICS_DISABLED = 'false';
+
 import { countSubmission, createMetrics, type MetricValues, measureRollout } from '../../lib/metrics';
 import { RegistryError } from '../../lib/registry/client';
 import { CredentialCheckError } from '../../lib/rollout/credentials';
