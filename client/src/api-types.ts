@@ -79,6 +79,12 @@ export interface Job {
   stoppedAt?: string;
   exitCode?: number;
   logStreamName?: string;
+  array?: {
+    size: number;
+    statusSummary: {
+      [key: string]: number;
+    };
+  };
 }
 
 /** `#/components/schemas/CancelledJob` */

@@ -39,6 +39,8 @@ export const jobSchema = z.object({
   stoppedAt: z.optional(z.iso.datetime()),
   exitCode: z.optional(z.int()),
   logStreamName: z.optional(z.string()),
+  /** An array job's parent (SPEC §15): its size and how many children are in each status. */
+  array: z.optional(z.object({ size: z.number(), statusSummary: z.record(z.string(), z.number()) })),
 });
 
 /** 202 of `DELETE /jobs/{jobId}`: the status the job had when termination was asked. */

@@ -9,6 +9,7 @@ import { callAws } from '../aws-errors';
 import { HttpError } from '../errors';
 import { logger } from '../logger';
 import { type Caller, canRead } from '../ownership/owner';
+import { arrayView, idsToDescribe, parseJobId } from './array-jobs';
 
 /** The 200 answer of `GET /jobs/{jobId}` (SPEC §8). */
 export interface JobView {
@@ -22,6 +23,8 @@ export interface JobView {
   readonly stoppedAt?: string;
   readonly exitCode?: number;
   readonly logStreamName?: string;
+  /** An array job's parent (SPEC §15). */
+  readonly array?: { size: number; statusSummary: Record<string, number> };
 }
 
 /** The 202 answer of `DELETE /jobs/{jobId}`: the status the job had when termination was asked. */
@@ -30,7 +33,6 @@ export interface CancelledJob {
   readonly status: string;
 }
 
-const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const FINISHED = new Set(['SUCCEEDED', 'FAILED']);
 const MAX_REASON = 256;
 
@@ -82,18 +84,28 @@ export class JobTracker {
    * Describes a job of the gateway's queue (DescribeJobs) that the caller may read (SPEC §14: its
    * owner or an admin): the one 404 rule of every `/jobs/{jobId}` route. Another owner's job is
    * answered like an unknown one, so a caller learns nothing about it; the owner tag comes with
-   * DescribeJobs, so the check costs no call. Throws HttpError 404, 429 or 502.
+   * DescribeJobs, so the check costs no call. A child of an array job (`<parent-uuid>:<index>`,
+   * SPEC §15) is described in the same call as its parent, whose owner tag decides. Throws
+   * HttpError 404, 429 or 502.
    */
   async find(jobId: string | undefined, caller: Caller): Promise<JobDetail> {
-    if (jobId === undefined || !JOB_ID.test(jobId)) {
-      throw new HttpError(404, 'Not Found', 'No such job: an AWS Batch job id is a UUID.');
+    const parsed = parseJobId(jobId);
+    if (parsed === undefined) {
+      throw new HttpError(
+        404,
+        'Not Found',
+        'No such job: an AWS Batch job id is a UUID, or <uuid>:<index> for a child of an array job.',
+      );
     }
     const described = await callAws(
-      () => this.batch.send(new DescribeJobsCommand({ jobs: [jobId] })),
+      () => this.batch.send(new DescribeJobsCommand({ jobs: idsToDescribe([parsed]) })),
       'AWS Batch failed to describe the job.',
     );
-    const job = described.jobs?.find((candidate) => candidate.jobId === jobId);
-    if (!job || !onQueue(job.jobQueue, this.jobQueue) || !canRead(job.tags, caller)) {
+    const job = described.jobs?.find((candidate) => candidate.jobId === parsed.jobId);
+    const owner = parsed.parentId
+      ? described.jobs?.find((candidate) => candidate.jobId === parsed.parentId)
+      : job;
+    if (!job || !owner || !onQueue(job.jobQueue, this.jobQueue) || !canRead(owner.tags, caller)) {
       throw new HttpError(404, 'Not Found', `No job ${jobId} on the gateway's job queue.`);
     }
     return job;
@@ -140,7 +152,13 @@ export function toJobView(job: JobDetail, image: string): JobView {
     ...optionalTime('stoppedAt', job.stoppedAt),
     ...(job.container?.exitCode !== undefined ? { exitCode: job.container.exitCode } : {}),
     ...(job.container?.logStreamName ? { logStreamName: job.container.logStreamName } : {}),
+    ...optionalArray(job),
   };
+}
+
+function optionalArray(job: JobDetail): { array?: NonNullable<JobView['array']> } {
+  const array = arrayView(job);
+  return array ? { array } : {};
 }
 
 function optionalTime(key: 'createdAt' | 'startedAt' | 'stoppedAt', millis: number | undefined) {

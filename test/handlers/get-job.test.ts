@@ -177,7 +177,7 @@ describe('GET /jobs/{jobId} handler', () => {
     expect(result.statusCode).toBe(404);
   });
 
-  it.each(['not-a-job', `${JOB_ID}:0`, `${JOB_ID}x`, ''])(
+  it.each(['not-a-job', `${JOB_ID}:10000`, `${JOB_ID}x`, ''])(
     'answers 404 without asking AWS for the malformed job id "%s"',
     async (jobId) => {
       const { result, body } = await invoke(jobId);
@@ -267,5 +267,59 @@ describe('GET /jobs/{jobId} handler', () => {
     const untagged = await invoke(undefined, admin);
 
     expect([owned.result.statusCode, untagged.result.statusCode]).toEqual([200, 200]);
+  });
+});
+
+describe('GET /jobs/{jobId} of array jobs (SPEC §15)', () => {
+  // An array parent has no container run of its own; its children carry arrayProperties.index.
+  const parent = () =>
+    job({
+      status: 'RUNNING',
+      stoppedAt: undefined,
+      container: { image: 'registry.example.com/team/app:1' },
+      arrayProperties: { size: 3, statusSummary: { SUCCEEDED: 1, RUNNING: 1, RUNNABLE: 1 } },
+    });
+  const child = (tags: Record<string, string> | undefined) =>
+    job({
+      jobId: `${JOB_ID}:1`,
+      jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}:1`,
+      status: 'RUNNING',
+      stoppedAt: undefined,
+      arrayProperties: { index: 1 },
+      tags,
+    });
+
+  it('adds array.size and array.statusSummary for the parent', async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [parent()] });
+
+    const { result, body } = await invoke(JOB_ID);
+
+    expect(result.statusCode).toBe(200);
+    expect(body.array).toEqual({ size: 3, statusSummary: { SUCCEEDED: 1, RUNNING: 1, RUNNABLE: 1 } });
+  });
+
+  it('reads a child <uuid>:<index> with the parent in the same single DescribeJobs call, owned as the parent', async () => {
+    batchMock.on(DescribeJobsCommand).resolves({ jobs: [child(undefined), parent()] });
+
+    const { result, body } = await invoke(`${JOB_ID}:1`);
+
+    expect(result.statusCode).toBe(200);
+    expect(body).toMatchObject({ jobId: `${JOB_ID}:1`, status: 'RUNNING' });
+    expect(body.array).toBeUndefined();
+    expect(batchMock).toHaveReceivedCommandTimes(DescribeJobsCommand, 1);
+    expect(batchMock).toHaveReceivedCommandWith(DescribeJobsCommand, { jobs: [`${JOB_ID}:1`, JOB_ID] });
+  });
+
+  it('answers 404 for a child whose parent belongs to another owner, whatever the child is tagged', async () => {
+    batchMock.on(DescribeJobsCommand).resolves({
+      jobs: [
+        child({ 'batch-registry-gateway:owner': OWNER }),
+        job({ tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/other' } }),
+      ],
+    });
+
+    const { result } = await invoke(`${JOB_ID}:1`);
+
+    expect(result.statusCode).toBe(404);
   });
 });
