@@ -37,6 +37,16 @@ export const COMBINATIONS: Combination[] = [
   { name: 'rotation schedule none', params: { ...NETWORK, rotationSchedule: 'none' } },
   { name: 'Fargate (SPEC §11)', params: { ...NETWORK, computeType: 'FARGATE' } },
   { name: 'Spot', params: { ...NETWORK, computeType: 'SPOT' } },
+  { name: 'Fargate Spot', params: { ...NETWORK, computeType: 'FARGATE_SPOT', assignPublicIp: 'ENABLED' } },
+  {
+    name: 'alarm topic, admin principals, 48-hour stale alarm (SPEC §12, §14)',
+    params: {
+      ...NETWORK,
+      alarmTopicArn: `arn:aws:sns:us-east-1:${ACCOUNT}:brg-alarms`,
+      staleAlarmHours: '48',
+      adminPrincipals: `arn:aws:iam::${ACCOUNT}:role/platform-admin`,
+    },
+  },
   {
     name: 'hardened: instance credentials off, KMS key',
     params: {
