@@ -18,6 +18,7 @@ import {
   FakeIdempotencyTable,
 } from '../helpers/fake-idempotency-table';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 
 // A caller that retries POST /jobs with one Idempotency-Key (as the client package does, on 409 and
 // 429) while DynamoDB or Batch throttles: it gets 429/409 with Retry-After until the throttle clears,
@@ -41,6 +42,8 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
     REGISTRY_SECRET_ARN: SECRET_ARN,
     JOB_QUEUE: 'private-registry-jobs',
+    // Per-task credentials (SPEC §11) are another suite's subject.
+    TASK_CREDENTIALS: 'false',
     IDEMPOTENCY_TABLE: 'brg-idempotency',
   });
   mod = await import('../../handlers/submit-job');
@@ -52,6 +55,7 @@ afterAll(() => {
 
 beforeEach(() => {
   batchMock.reset();
+  mockJobQueue(batchMock, 'private-registry-jobs');
   secretsMock.reset();
   mod.submitter.clearCaches();
   jobs = [];

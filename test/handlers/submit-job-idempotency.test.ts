@@ -15,6 +15,7 @@ import { RegistryClient } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { dynamoMock, dynamoThrottled, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 
 // `Idempotency-Key` on POST /jobs (SPEC §14), through the real handler and Powertools, with
 // DynamoDB as an in-memory table that evaluates Powertools' conditional writes.
@@ -28,6 +29,8 @@ const ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   REGISTRY_SECRET_ARN: SECRET_ARN,
   JOB_QUEUE: 'private-registry-jobs',
+  // Per-task credentials (SPEC §11) are another suite's subject.
+  TASK_CREDENTIALS: 'false',
   IDEMPOTENCY_TABLE: 'brg-idempotency',
 };
 
@@ -50,6 +53,7 @@ afterAll(() => {
 
 beforeEach(() => {
   batchMock.reset();
+  mockJobQueue(batchMock, 'private-registry-jobs');
   secretsMock.reset();
   mod.submitter.clearCaches();
   table = new FakeIdempotencyTable().install();

@@ -55,6 +55,8 @@ beforeAll(async () => {
     setEnv({
       REGISTRY_SECRET_ARN: secret.ARN ?? '',
       JOB_QUEUE: QUEUE,
+      // Per-task credentials (SPEC §11) are another suite's subject.
+      TASK_CREDENTIALS: 'false',
       IDEMPOTENCY_TABLE: TABLE,
       ADMIN_PRINCIPALS: 'arn:aws:iam::123456789012:role/admins/gateway-admin',
     }),

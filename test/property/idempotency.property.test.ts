@@ -16,6 +16,7 @@ import { RegistryClient } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { dynamoThrottled, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
 import { loadFixture } from '../helpers/fixtures';
+import { mockJobQueue } from '../helpers/job-queue';
 
 // 2 000 generated sequences of (key, body, caller) requests, some concurrent, with DynamoDB and
 // Batch throttling at random: never two jobs for one (owner, key), never a 5xx, a 202 exactly
@@ -54,6 +55,8 @@ beforeAll(async () => {
     AWS_REGION: 'us-east-1',
     REGISTRY_SECRET_ARN: SECRET_ARN,
     JOB_QUEUE: 'private-registry-jobs',
+    // Per-task credentials (SPEC §11) are another suite's subject.
+    TASK_CREDENTIALS: 'false',
     IDEMPOTENCY_TABLE: 'brg-idempotency',
   });
   mod = await import('../../handlers/submit-job');
@@ -72,6 +75,7 @@ beforeAll(async () => {
     }),
   });
   batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
+  mockJobQueue(batchMock, 'private-registry-jobs');
   batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
     jobDefinitionArn: `arn:aws:batch:us-east-1:123456789012:job-definition/${input.jobDefinitionName}:1`,
   }));
