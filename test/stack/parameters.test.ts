@@ -62,6 +62,18 @@ const CASES: Record<string, { wrong: string[]; right: string[] }> = {
     wrong: ['hourly', 'rate(1 hours)', 'rate(2 hour)'],
     right: ['rate(1 hour)', 'rate(15 minutes)', 'cron(0 * * * ? *)'],
   },
+  AdminPrincipals: {
+    wrong: [
+      'admin',
+      'arn:aws:iam::1234:role/ops',
+      `arn:aws:iam::${ACCOUNT}:role/ops, arn:aws:iam::${ACCOUNT}:role/b`,
+    ],
+    right: [
+      '',
+      `arn:aws:iam::${ACCOUNT}:role/ops`,
+      `arn:aws:iam::${ACCOUNT}:role/a,arn:aws:sts::${ACCOUNT}:assumed-role/b`,
+    ],
+  },
   LogRetentionInDays: { wrong: ['31', '0', 'forever'], right: ['30', '1096', '3653'] },
   ComputeType: {
     wrong: ['ec2', 'EKS', '', 'fargate', 'SPOT_FARGATE'],

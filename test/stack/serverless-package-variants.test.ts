@@ -155,6 +155,9 @@ describe('serverless package with computeType=FARGATE', () => {
         'batch:DescribeComputeEnvironments',
         ...CREDENTIAL_SECRETS,
         'secretsmanager:ListSecrets',
+        // SPEC §6: read the staging secret, copy its value into the rotation's version.
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
       ].sort(),
     );
     const keep = statementsOf(fargate, 'RotateSecretRole').find(
