@@ -233,6 +233,36 @@ describe('job gateway against moto and a real registry', () => {
     expect(JSON.stringify(definition)).not.toContain(good.password);
   });
 
+  it('submits an array job and an N_TO_N dependent of the same size, as Batch keeps them (SPEC §15)', async () => {
+    const image = `${registry.host}/team/app:v1`;
+
+    const parent = await submitJob.handler(postJobs({ image, name: 'fan-out', arraySize: 3 }), context);
+    const parentId = String(parse(parent).jobId);
+    const dependent = await submitJob.handler(
+      postJobs({ image, name: 'fan-in', arraySize: 3, dependsOn: [{ jobId: parentId, type: 'N_TO_N' }] }),
+      context,
+    );
+    const wrongSize = await submitJob.handler(
+      postJobs({ image, name: 'mismatch', arraySize: 4, dependsOn: [{ jobId: parentId, type: 'N_TO_N' }] }),
+      context,
+    );
+
+    expect(parent.statusCode).toBe(202);
+    expect(dependent.statusCode).toBe(202);
+    const described = await batch.send(
+      new DescribeJobsCommand({ jobs: [parentId, String(parse(dependent).jobId)] }),
+    );
+    const [first, second] = [parentId, String(parse(dependent).jobId)].map((id) =>
+      described.jobs?.find((job) => job.jobId === id),
+    );
+    expect(first?.arrayProperties?.size).toBe(3);
+    expect(second?.dependsOn).toEqual([{ jobId: parentId, type: 'N_TO_N' }]);
+    expect(wrongSize.statusCode).toBe(400);
+    expect(parse(wrongSize).errors).toEqual([
+      { path: 'dependsOn[0].jobId', message: expect.stringContaining('same size (4)') },
+    ]);
+  });
+
   it('makes one AWS call and no more than one registry request on the warm path', async () => {
     const image = `${registry.host}/team/app:v1`;
     const first = await submitJob.handler(postJobs({ image, name: 'warm-0' }), context);
