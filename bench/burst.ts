@@ -9,7 +9,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import postJobsFixture from '../test/fixtures/http/post-jobs.json';
 import { buildLikeFunctions } from './cold-start';
 import { ms, progress, type TargetResult, table } from './report';
-import { startSecretsManagerStandIn } from './stand-ins';
+import { startDynamoDbStandIn, startSecretsManagerStandIn } from './stand-ins';
 
 /** AWS Batch's SubmitJob quota (Service Quotas: 50 transactions per second per account). */
 export const SUBMIT_JOB_PER_SECOND = 50;
@@ -148,14 +148,14 @@ type Handler = (
   context: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
-function submission(index: number, extra: Record<string, unknown> = {}): APIGatewayProxyEventV2 {
+function submission(index: number, extra: Record<string, unknown>, prefix: string): APIGatewayProxyEventV2 {
   const event = structuredClone(postJobsFixture) as unknown as APIGatewayProxyEventV2;
   event.body = JSON.stringify({
     image: 'public.ecr.aws/docker/library/busybox:1.36',
     name: `burst-${index}`,
     ...extra,
   });
-  event.headers = { ...event.headers, 'idempotency-key': `burst-${index}` };
+  event.headers = { ...event.headers, 'idempotency-key': `${prefix}-${index}` };
   event.requestContext.requestId = randomUUID();
   return event;
 }
@@ -177,6 +177,7 @@ async function burst(
   handler: Handler,
   count: number,
   callers: number,
+  prefix: string,
   extra: Record<string, unknown> = {},
 ): Promise<BurstRun> {
   const statuses = new Map<number, number>();
@@ -185,7 +186,7 @@ async function burst(
   await Promise.all(
     Array.from({ length: callers }, async () => {
       for (let index = next++; index < count; index = next++) {
-        const event = submission(index, extra);
+        const event = submission(index, extra, prefix);
         for (;;) {
           const answer = await handler(structuredClone(event), context);
           const status = answer.statusCode ?? 0;
@@ -213,6 +214,7 @@ export async function burstSection(
   dir: string,
 ): Promise<{ markdown: string; targets: TargetResult[] }> {
   const batch = await startBatchBurstStandIn(SUBMIT_JOB_PER_SECOND);
+  const dynamodb = await startDynamoDbStandIn(0);
   const secrets = await startSecretsManagerStandIn(0, {
     arn: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench/burst-AbCdEf`,
     name: 'bench/burst',
@@ -228,6 +230,8 @@ export async function burstSection(
       AWS_SECRET_ACCESS_KEY: 'bench-secret',
       AWS_ENDPOINT_URL_BATCH: batch.url,
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
+      IDEMPOTENCY_TABLE: 'bench-idempotency',
       REGISTRY_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench/burst-AbCdEf`,
       JOB_QUEUE: QUEUE,
       ALLOWED_REGISTRIES: 'public.ecr.aws',
@@ -245,7 +249,7 @@ export async function burstSection(
     progress(
       `burst: ${SUBMISSIONS} submissions from ${CALLERS} callers against ${SUBMIT_JOB_PER_SECOND} SubmitJob/s`,
     );
-    const single = await burst(handler, SUBMISSIONS, CALLERS);
+    const single = await burst(handler, SUBMISSIONS, CALLERS, 'burst');
     const singleLanded = [...batch.landed.values()];
     const exactlyOnce = singleLanded.length === SUBMISSIONS && singleLanded.every((count) => count === 1);
     const singleSubmitCalls = singleLanded.reduce((sum, count) => sum + count, 0) + batch.throttled;
@@ -253,7 +257,7 @@ export async function burstSection(
     progress('burst: the same work as one array job');
     batch.landed.clear();
     batch.throttled = 0;
-    const array = await burst(handler, 1, 1, { arraySize: SUBMISSIONS });
+    const array = await burst(handler, 1, 1, 'array', { arraySize: SUBMISSIONS });
     const floorMs = (SUBMISSIONS / SUBMIT_JOB_PER_SECOND) * 1000;
     const fiveXx = (statuses: Map<number, number>) =>
       [...statuses]
@@ -281,7 +285,7 @@ export async function burstSection(
       `### Burst: ${SUBMISSIONS} submissions, ${CALLERS} callers, SubmitJob quota ${SUBMIT_JOB_PER_SECOND}/s`,
       '',
       'The real submitJob handler against a Batch stand-in that answers TooManyRequestsException above',
-      `${SUBMIT_JOB_PER_SECOND} SubmitJob calls in any second; callers wait Retry-After (with jitter) on a 429.`,
+      `${SUBMIT_JOB_PER_SECOND} SubmitJob calls in any second; callers send an Idempotency-Key and wait Retry-After (with jitter) on a 429.`,
       `The quota's floor for ${SUBMISSIONS} calls is ${ms(floorMs)}.`,
       '',
       table(
@@ -310,5 +314,6 @@ export async function burstSection(
   } finally {
     await batch.stop();
     await secrets.stop();
+    await dynamodb.stop();
   }
 }
