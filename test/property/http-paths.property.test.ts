@@ -34,7 +34,8 @@ const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/reg
 const DEFINITION_ARN =
   'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1-0a1b2c3d4e5f:1';
 const IMAGE = 'registry.example.com/team/app:1';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// A job id of the API: a UUID, or <uuid>:<index> for a child of an array job (SPEC §15).
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(:[0-9]{1,4})?$/i;
 const ENV: Record<string, string> = {
   AWS_REGION: 'us-east-1',
   REGISTRY_SECRET_ARN: SECRET_ARN,
