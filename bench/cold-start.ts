@@ -61,6 +61,7 @@ const LOAD_ENV: Record<string, string> = {
   LAUNCH_TEMPLATE_ID: 'lt-0123456789abcdef0',
   COMPUTE_ENVIRONMENTS: 'bench-ce',
   JOB_QUEUE: 'bench-queue',
+  CONVERGENCE_TABLE: 'bench-convergence',
   EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/bench-execution',
   AWS_REGION: 'us-east-1',
 };
