@@ -239,6 +239,8 @@ export async function burstSection(
       EXECUTION_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/bench-execution`,
       STAGE: 'bench',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
+      // The report is stdout: the handler's EMF lines would land in it.
+      POWERTOOLS_METRICS_DISABLED: 'true',
     });
     const bundle = await buildLikeFunctions(
       root,
