@@ -1,9 +1,8 @@
 import { type BatchClient, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import { callAws } from '../aws-errors';
-import { HttpError } from '../errors';
 import { idsToDescribe, type ParsedJobId, parseJobId } from './array-jobs';
 import type { BatchFeatures } from './batch-features';
-import type { FieldProblem } from './schema';
+import { type FieldProblem, invalidRequestBody } from './schema';
 import { onQueue } from './status';
 
 /** May the caller read this job? `owner` is the job whose tags carry the ownership (a child's parent). */
@@ -37,10 +36,7 @@ export async function checkDependencies(
     const problem = dependencyProblem(byId, parsed, type, request.arraySize, jobQueue, mayRead);
     if (problem) problems.push({ path: `dependsOn[${index}].jobId`, message: problem });
   }
-  if (problems.length > 0) {
-    const summary = problems.map((problem) => `${problem.path} ${problem.message}`).join('; ');
-    throw new HttpError(400, 'Bad Request', `The request body is invalid: ${summary}.`, { errors: problems });
-  }
+  if (problems.length > 0) throw invalidRequestBody(problems);
 }
 
 function dependencyProblem(

@@ -113,7 +113,12 @@ export function parseSubmitJobRequest(body: unknown): SubmitJobRequest {
   const protoKeys = protoKeyProblems(body);
   if (result.success && protoKeys.length === 0) return result.data;
   const errors = [...protoKeys, ...(result.success ? [] : result.error.issues.flatMap(toFieldProblems))];
-  throw new HttpError(400, 'Bad Request', `The request body is invalid: ${summarise(errors)}.`, { errors });
+  throw invalidRequestBody(errors);
+}
+
+/** The 400 of a request body that breaks these rules, listing every failing field as `{path, message}`. */
+export function invalidRequestBody(errors: readonly FieldProblem[]): HttpError {
+  return new HttpError(400, 'Bad Request', `The request body is invalid: ${summarise(errors)}.`, { errors });
 }
 
 /**

@@ -19,7 +19,12 @@ import type { JobDefinitions } from './job-definitions';
 import { callerTagValue, defaultJobName } from './names';
 import type { QueueInfo } from './queue';
 import { resourceOverrides } from './resources';
-import { GATEWAY_TAG_PREFIX, parseSubmitJobRequest, type SubmitJobRequest } from './schema';
+import {
+  GATEWAY_TAG_PREFIX,
+  invalidRequestBody,
+  parseSubmitJobRequest,
+  type SubmitJobRequest,
+} from './schema';
 
 /** Tag on every submitted job: the caller's IAM identity. */
 export const SUBMITTED_BY_TAG_KEY = `${GATEWAY_TAG_PREFIX}submitted-by`;
@@ -74,12 +79,7 @@ export class JobSubmitter {
     const { platform } = queue;
     const resources = resourceOverrides(platform, request);
     const problems = batchFeatureProblems(request, queue, this.deps.defaultShareIdentifier);
-    if (problems.length > 0) {
-      const summary = problems.map((problem) => `${problem.path} ${problem.message}`).join('; ');
-      throw new HttpError(400, 'Bad Request', `The request body is invalid: ${summary}.`, {
-        errors: problems,
-      });
-    }
+    if (problems.length > 0) throw invalidRequestBody(problems);
     const features = batchFeatureInput(request, queue, this.deps.defaultShareIdentifier);
     // Measured before anything is registered, so an oversized request costs no definition.
     checkPayload(
