@@ -1,12 +1,11 @@
 // Section: a burst of submissions against AWS Batch's SubmitJob quota (50 calls per second per
 // account, fixed), through the real submitJob handler, beside the same work as one array job.
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import postJobsFixture from '../test/fixtures/http/post-jobs.json';
+import { BURST_QUEUE, startBatchBurstStandIn } from './burst-stand-in';
 import { buildLikeFunctions } from './cold-start';
 import { ms, progress, type TargetResult, table } from './report';
 import { startDynamoDbStandIn, startSecretsManagerStandIn } from './stand-ins';
@@ -18,130 +17,6 @@ const CALLERS = 50;
 const MAX_WALL_RATIO = 1.3;
 const ACCOUNT = '123456789012';
 const REGION = 'us-east-1';
-const QUEUE = 'bench-burst-queue';
-
-interface BatchBurstStandIn {
-  readonly url: string;
-  /** SubmitJob calls accepted, by job name. */
-  readonly landed: Map<string, number>;
-  /** SubmitJob calls answered TooManyRequestsException. */
-  throttled: number;
-  /** Array sizes of the accepted SubmitJob calls that were array jobs. */
-  readonly arraySizes: number[];
-  stop(): Promise<void>;
-}
-
-function send(response: ServerResponse, status: number, body: unknown, errorType?: string): void {
-  const text = JSON.stringify(body);
-  response.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-    ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
-  });
-  response.end(text);
-}
-
-/**
- * AWS Batch (REST-JSON) with the SubmitJob quota enforced: at most `perSecond` SubmitJob calls are
- * accepted in any one-second window; the others answer 429 TooManyRequestsException, as Batch
- * does. Job definitions are kept; the queue is an EC2 FIFO queue.
- */
-async function startBatchBurstStandIn(perSecond: number): Promise<BatchBurstStandIn> {
-  const accepted: number[] = [];
-  const definitions: Record<string, unknown>[] = [];
-  const state: BatchBurstStandIn = {
-    url: '',
-    landed: new Map(),
-    throttled: 0,
-    arraySizes: [],
-    stop: async () => {},
-  };
-  const handle = (request: IncomingMessage, body: Buffer, response: ServerResponse): void => {
-    const path = (request.url ?? '/').split('?')[0];
-    const input = (body.length > 0 ? JSON.parse(body.toString('utf8')) : {}) as Record<string, unknown>;
-    if (path === '/v1/submitjob') {
-      const now = Date.now();
-      while (accepted.length > 0 && (accepted[0] ?? 0) <= now - 1000) accepted.shift();
-      if (accepted.length >= perSecond) {
-        state.throttled += 1;
-        send(response, 429, { message: 'Too Many Requests' }, 'TooManyRequestsException');
-        return;
-      }
-      accepted.push(now);
-      const name = String(input.jobName);
-      state.landed.set(name, (state.landed.get(name) ?? 0) + 1);
-      const size = (input.arrayProperties as { size?: number } | undefined)?.size;
-      if (size !== undefined) state.arraySizes.push(size);
-      const jobId = randomUUID();
-      send(response, 200, {
-        jobArn: `arn:aws:batch:${REGION}:${ACCOUNT}:job/${jobId}`,
-        jobName: name,
-        jobId,
-      });
-    } else if (path === '/v1/describejobdefinitions') {
-      send(response, 200, {
-        jobDefinitions: definitions.filter(
-          (definition) => definition.jobDefinitionName === input.jobDefinitionName,
-        ),
-      });
-    } else if (path === '/v1/registerjobdefinition') {
-      const name = String(input.jobDefinitionName);
-      const revision = definitions.filter((definition) => definition.jobDefinitionName === name).length + 1;
-      const jobDefinitionArn = `arn:aws:batch:${REGION}:${ACCOUNT}:job-definition/${name}:${revision}`;
-      definitions.push({ ...input, jobDefinitionArn, revision, status: 'ACTIVE' });
-      send(response, 200, { jobDefinitionName: name, jobDefinitionArn, revision });
-    } else if (path === '/v1/describejobqueues') {
-      send(response, 200, {
-        jobQueues: [
-          {
-            jobQueueName: QUEUE,
-            jobQueueArn: `arn:aws:batch:${REGION}:${ACCOUNT}:job-queue/${QUEUE}`,
-            state: 'ENABLED',
-            status: 'VALID',
-            priority: 1,
-            computeEnvironmentOrder: [
-              {
-                order: 1,
-                computeEnvironment: `arn:aws:batch:${REGION}:${ACCOUNT}:compute-environment/bench-ce`,
-              },
-            ],
-          },
-        ],
-      });
-    } else if (path === '/v1/describecomputeenvironments') {
-      send(response, 200, {
-        computeEnvironments: [
-          {
-            computeEnvironmentName: 'bench-ce',
-            computeEnvironmentArn: `arn:aws:batch:${REGION}:${ACCOUNT}:compute-environment/bench-ce`,
-            type: 'MANAGED',
-            state: 'ENABLED',
-            status: 'VALID',
-            computeResources: { type: 'EC2', maxvCpus: 256, subnets: ['subnet-1'] },
-          },
-        ],
-      });
-    } else {
-      send(response, 400, { message: `the burst stand-in does not answer ${path}` }, 'ClientException');
-    }
-  };
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => handle(request, Buffer.concat(chunks), response));
-  });
-  server.keepAliveTimeout = 30_000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(state, {
-    url: `http://127.0.0.1:${port}`,
-    stop: () => {
-      server.closeAllConnections();
-      return new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  });
-}
 
 type Handler = (
   event: APIGatewayProxyEventV2,
@@ -233,7 +108,7 @@ export async function burstSection(
       AWS_ENDPOINT_URL_DYNAMODB: dynamodb.url,
       IDEMPOTENCY_TABLE: 'bench-idempotency',
       REGISTRY_SECRET_ARN: `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:bench/burst-AbCdEf`,
-      JOB_QUEUE: QUEUE,
+      JOB_QUEUE: BURST_QUEUE,
       ALLOWED_REGISTRIES: 'public.ecr.aws',
       VERIFY_IMAGES: 'false',
       EXECUTION_ROLE_ARN: `arn:aws:iam::${ACCOUNT}:role/bench-execution`,
