@@ -42,12 +42,13 @@ const SDK: Record<
 
 /**
  * The SDK clients each function constructs, read from its handler and what it calls in lib/: the
- * rollout (rotation, events) uses all three; the gateway functions only what they call.
+ * rollout (rotation, events) uses all three; the gateway functions only what they call (submitJob
+ * keeps Idempotency-Key records in DynamoDB).
  */
 const CLIENTS_OF: Record<string, readonly SdkClient[]> = {
   rotateSecret: ['secretsManager', 'ec2', 'batch'],
   onSecretChanged: ['secretsManager', 'ec2', 'batch'],
-  submitJob: ['secretsManager', 'batch'],
+  submitJob: ['secretsManager', 'batch', 'dynamodb'],
   getJob: ['batch'],
   cancelJob: ['batch'],
   listRegistries: ['secretsManager'],

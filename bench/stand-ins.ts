@@ -290,7 +290,7 @@ export async function startCountingProxy(targetPort: number): Promise<StandIn> {
 type DynamoItem = Record<string, { S?: string; N?: string }>;
 
 /**
- * DynamoDB (JSON 1.0) for the Idempotency-Key records: PutItem with Powertools' condition (no item,
+ * DynamoDB (JSON 1.0) for the Idempotency-Key records: PutItem with the gateway's condition (no item,
  * an expired one, or an expired in-flight mark; ConditionalCheckFailedException with the old item
  * otherwise), UpdateItem `SET`, DeleteItem and GetItem, on one in-memory table keyed by `id`.
  */

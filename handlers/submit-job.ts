@@ -1,9 +1,9 @@
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { batch, dynamodb, secretsManager } from '../lib/aws-clients';
 import { loadConfig } from '../lib/config';
 import { httpHandler, readJsonBody } from '../lib/http';
 import { submitIdempotently } from '../lib/idempotency/http';
 import { IdempotentRequests } from '../lib/idempotency/idempotent';
+import { IdempotencyTable } from '../lib/idempotency/records';
 import { CredentialSecretArns } from '../lib/jobs/credential-secrets';
 import { DefinitionPlanner, definitionSettings } from '../lib/jobs/definition-plan';
 import { ImageAccess } from '../lib/jobs/image-access';
@@ -44,9 +44,7 @@ export const submitter = new JobSubmitter({
 
 /** `Idempotency-Key` records (SPEC §14), when the stack gives a table. */
 const idempotency = config.idempotencyTable
-  ? new IdempotentRequests(
-      new DynamoDBPersistenceLayer({ tableName: config.idempotencyTable, awsSdkV3Client: dynamodb }),
-    )
+  ? new IdempotentRequests(new IdempotencyTable(dynamodb, config.idempotencyTable))
   : undefined;
 
 const metrics = createMetrics(config.stage);

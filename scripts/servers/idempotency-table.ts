@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 
 /**
- * Creates the Idempotency-Key table in an emulator as serverless.yml declares it (Powertools'
- * layout: key `id`, TTL on `expiration`, on-demand) and returns its name.
+ * Creates the Idempotency-Key table in an emulator as serverless.yml declares it (the
+ * layout of lib/idempotency/records.ts: key `id`, TTL on `expiration`, on-demand) and returns its name.
  */
 export async function createIdempotencyTable(
   client: { endpoint: string; region: string },

@@ -17,8 +17,8 @@ import { dynamoMock, dynamoThrottled, FakeIdempotencyTable } from '../helpers/fa
 import { loadFixture } from '../helpers/fixtures';
 import { mockJobQueue } from '../helpers/job-queue';
 
-// `Idempotency-Key` on POST /jobs (SPEC §14), through the real handler and Powertools, with
-// DynamoDB as an in-memory table that evaluates Powertools' conditional writes.
+// `Idempotency-Key` on POST /jobs (SPEC §14), through the real handler, with
+// DynamoDB as an in-memory table that evaluates the gateway's conditional writes.
 
 type SubmitJobModule = typeof import('../../handlers/submit-job');
 

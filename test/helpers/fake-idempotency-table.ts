@@ -15,15 +15,15 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 /**
- * An in-memory DynamoDB table behind aws-sdk-client-mock, for the four calls Powertools'
- * idempotency persistence makes. It evaluates exactly the conditional PutItem and the `SET`
- * UpdateItem Powertools sends (anything else fails loudly, so a changed library shows up here),
+ * An in-memory DynamoDB table behind aws-sdk-client-mock, for the four calls
+ * lib/idempotency/records.ts makes. It evaluates exactly the conditional PutItem and the `SET`
+ * UpdateItem it sends (anything else fails loudly, so a changed write shows up here),
  * atomically per call as DynamoDB does, with the real error shapes of the DynamoDB API reference.
  */
 
 export const dynamoMock = mockClient(DynamoDBClient);
 
-/** Powertools 2.35's condition: no item, an expired item, or an expired in-flight mark. */
+/** The gateway's take-over condition (Powertools' too): no item, an expired item, or an expired in-flight mark. */
 const PUT_CONDITION =
   'attribute_not_exists(#id) OR #expiry < :now OR (#status = :inprogress AND attribute_exists(#in_progress_expiry) AND #in_progress_expiry < :now_in_millis)';
 

@@ -11,7 +11,7 @@ import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
 
 // SPEC §14 against moto (Batch, Secrets Manager and DynamoDB) and a real registry: the handlers,
-// Powertools' DynamoDB persistence and the owner tag as AWS would keep them.
+// the conditional writes on DynamoDB and the owner tag as AWS would keep them.
 
 type SubmitModule = typeof import('../../handlers/submit-job');
 type GetModule = typeof import('../../handlers/get-job');
