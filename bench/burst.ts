@@ -7,8 +7,9 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import postJobsFixture from '../test/fixtures/http/post-jobs.json';
 import { BURST_QUEUE, startBatchBurstStandIn } from './burst-stand-in';
 import { buildLikeFunctions } from './cold-start';
+import { startDynamoDbStandIn } from './dynamodb-stand-in';
 import { ms, progress, type TargetResult, table } from './report';
-import { startDynamoDbStandIn, startSecretsManagerStandIn } from './stand-ins';
+import { startSecretsManagerStandIn } from './stand-ins';
 
 /** AWS Batch's SubmitJob quota (Service Quotas: 50 transactions per second per account). */
 export const SUBMIT_JOB_PER_SECOND = 50;

@@ -155,6 +155,7 @@ export async function buildLikeFunctions(root: string, contents: string, outfile
     platform: 'node',
     format: 'cjs',
     mainFields: ['module', 'main'],
+    loader: { '.sh': 'text', '.yaml': 'text' },
     outfile,
     logLevel: 'warning',
   });

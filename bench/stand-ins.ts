@@ -52,7 +52,7 @@ export interface StandIn {
   stop(): Promise<void>;
 }
 
-async function listen(
+export async function listen(
   handle: (request: IncomingMessage, body: Buffer, response: ServerResponse) => Promise<void> | void,
 ): Promise<{ server: Server; url: string; host: string }> {
   const server = createServer((request, response) => {
@@ -71,15 +71,15 @@ async function listen(
   return { server, url: `http://127.0.0.1:${port}`, host: `127.0.0.1:${port}` };
 }
 
-function close(server: Server): Promise<void> {
+export function close(server: Server): Promise<void> {
   server.closeAllConnections();
   return new Promise((resolve) => server.close(() => resolve()));
 }
 
-const delay = (ms: number) =>
+export const delay = (ms: number) =>
   ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
 
-function sendJson(response: ServerResponse, status: number, body: unknown, contentType: string): void {
+export function sendJson(response: ServerResponse, status: number, body: unknown, contentType: string): void {
   const text = JSON.stringify(body);
   response.writeHead(status, {
     'content-type': contentType,
@@ -89,7 +89,7 @@ function sendJson(response: ServerResponse, status: number, body: unknown, conte
   response.end(text);
 }
 
-function parseBody(body: Buffer): Record<string, unknown> {
+export function parseBody(body: Buffer): Record<string, unknown> {
   const value: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
   return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
 }
@@ -285,69 +285,4 @@ export async function startCountingProxy(targetPort: number): Promise<StandIn> {
       agent.destroy();
     },
   };
-}
-
-type DynamoItem = Record<string, { S?: string; N?: string }>;
-
-/**
- * DynamoDB (JSON 1.0) for the Idempotency-Key records: PutItem with the gateway's condition (no item,
- * an expired one, or an expired in-flight mark; ConditionalCheckFailedException with the old item
- * otherwise), UpdateItem `SET`, DeleteItem and GetItem, on one in-memory table keyed by `id`.
- */
-export async function startDynamoDbStandIn(latencyMs: number): Promise<StandIn> {
-  const calls = new CallCounter();
-  const items = new Map<string, DynamoItem>();
-  const json = 'application/x-amz-json-1.0';
-  const fail = (response: ServerResponse, type: string, message: string, extra: object = {}) =>
-    sendJson(response, 400, { __type: `com.amazonaws.dynamodb.v20120810#${type}`, message, ...extra }, json);
-  const { server, url, host } = await listen(async (request, body, response) => {
-    const target = String(request.headers['x-amz-target'] ?? '');
-    calls.add(target);
-    await delay(latencyMs);
-    const input = parseBody(body) as {
-      Item?: DynamoItem;
-      Key?: DynamoItem;
-      ExpressionAttributeNames?: Record<string, string>;
-      ExpressionAttributeValues?: DynamoItem;
-      UpdateExpression?: string;
-      ReturnValuesOnConditionCheckFailure?: string;
-    };
-    const names = input.ExpressionAttributeNames ?? {};
-    const values = input.ExpressionAttributeValues ?? {};
-    const key = (input.Item ?? input.Key)?.id?.S ?? '';
-    const existing = items.get(key);
-    if (target === 'DynamoDB_20120810.PutItem') {
-      const old = (name: string) => existing?.[names[name] ?? ''];
-      const number = (value: { N?: string } | undefined) => Number(value?.N ?? Number.NaN);
-      const allowed =
-        existing === undefined ||
-        number(old('#expiry')) < number(values[':now']) ||
-        (old('#status')?.S === values[':inprogress']?.S &&
-          number(old('#in_progress_expiry')) < number(values[':now_in_millis']));
-      if (!allowed) {
-        const returned = input.ReturnValuesOnConditionCheckFailure === 'ALL_OLD' ? { Item: existing } : {};
-        fail(response, 'ConditionalCheckFailedException', 'The conditional request failed', returned);
-        return;
-      }
-      items.set(key, input.Item ?? {});
-      sendJson(response, 200, {}, json);
-    } else if (target === 'DynamoDB_20120810.UpdateItem') {
-      const item: DynamoItem = { ...(existing ?? input.Key ?? {}) };
-      for (const assignment of (input.UpdateExpression ?? '').replace(/^SET /, '').split(', ')) {
-        const [name = '', value = ''] = assignment.split(' = ');
-        const given = values[value];
-        if (names[name] !== undefined && given !== undefined) item[names[name]] = given;
-      }
-      items.set(key, item);
-      sendJson(response, 200, {}, json);
-    } else if (target === 'DynamoDB_20120810.DeleteItem') {
-      items.delete(key);
-      sendJson(response, 200, {}, json);
-    } else if (target === 'DynamoDB_20120810.GetItem') {
-      sendJson(response, 200, existing ? { Item: existing } : {}, json);
-    } else {
-      fail(response, 'ValidationException', `the bench stand-in does not answer ${target}`);
-    }
-  });
-  return { url, host, calls, stop: () => close(server) };
 }

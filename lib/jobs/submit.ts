@@ -11,11 +11,16 @@ import { logger } from '../logger';
 import { type Caller, canRead, OWNER_TAG_KEY, ownerTagValue } from '../ownership/owner';
 import { type ImageReference, ImageReferenceError, parseImageReference } from '../registry/reference';
 import { batchFeatureInput, batchFeatureProblems } from './batch-features';
+import { BoundedCache } from './bounded-cache';
 import type { DefinitionPlanner } from './definition-plan';
-import { managedJobDefinition } from './definition-spec';
+import {
+  type DefinitionIdentity,
+  type ManagedDefinitionInput,
+  managedJobDefinition,
+} from './definition-spec';
 import { checkDependencies } from './dependencies';
 import type { ImageAccess } from './image-access';
-import type { JobDefinitions } from './job-definitions';
+import { type JobDefinitions, MAX_REMEMBERED_DEFINITIONS } from './job-definitions';
 import { callerTagValue, defaultJobName } from './names';
 import type { QueueInfo } from './queue';
 import { resourceOverrides } from './resources';
@@ -70,7 +75,21 @@ export interface JobSubmitterDeps {
  * Throws HttpError with the status of SPEC §8.
  */
 export class JobSubmitter {
+  /** RegisterJobDefinition inputs by identity: hashing one on every warm request is wasted work. */
+  private readonly definitionInputs = new BoundedCache<string, ManagedDefinitionInput>(
+    MAX_REMEMBERED_DEFINITIONS,
+  );
+
   constructor(private readonly deps: JobSubmitterDeps) {}
+
+  private definitionInput(identity: DefinitionIdentity): ManagedDefinitionInput {
+    const key = JSON.stringify(identity);
+    const known = this.definitionInputs.get(key);
+    if (known !== undefined) return known;
+    const input = managedJobDefinition(identity);
+    this.definitionInputs.set(key, input);
+    return input;
+  }
 
   async submit(body: unknown, caller: Caller): Promise<SubmittedJob> {
     const request = parseSubmitJobRequest(body);
@@ -81,28 +100,28 @@ export class JobSubmitter {
     const problems = batchFeatureProblems(request, queue, this.deps.defaultShareIdentifier);
     if (problems.length > 0) throw invalidRequestBody(problems);
     const features = batchFeatureInput(request, queue, this.deps.defaultShareIdentifier);
-    // Measured before anything is registered, so an oversized request costs no definition.
-    checkPayload(
-      submitJobInput(request, image, resources, LONGEST_DEFINITION_ARN, this.deps.jobQueue, caller, features),
+    // Measured before anything is registered, so an oversized request costs no definition; the
+    // real ARN is never longer than the one measured.
+    const draft = submitJobInput(
+      request,
+      image,
+      resources,
+      LONGEST_DEFINITION_ARN,
+      this.deps.jobQueue,
+      caller,
+      features,
     );
+    checkPayload(draft);
     // One DescribeJobs for every dependency, only when the request names any (SPEC §15).
     await checkDependencies(this.deps.batch, this.deps.jobQueue, request, (_job, owner) =>
       canRead(owner.tags, caller),
     );
     const access = await this.deps.imageAccess.check(image);
-    const definitionInput = managedJobDefinition(
+    const definitionInput = this.definitionInput(
       await this.deps.planner.identity(image, access, platform, request.ephemeralStorageGiB),
     );
     const definition = await this.deps.jobDefinitions.ensure(definitionInput);
-    const input = submitJobInput(
-      request,
-      image,
-      resources,
-      definition.arn,
-      this.deps.jobQueue,
-      caller,
-      features,
-    );
+    const input: SubmitJobCommandInput = { ...draft, jobDefinition: definition.arn };
     const submitted = await callAws(
       () => this.deps.batch.send(new SubmitJobCommand(input)),
       'AWS Batch did not accept the job; the operator can find the cause in the logs.',
@@ -132,6 +151,7 @@ export class JobSubmitter {
 
   /** Forgets cached manifest checks, job definitions, the queue's platform and credential lookups. */
   clearCaches(): void {
+    this.definitionInputs.clear();
     this.deps.imageAccess.clear();
     this.deps.jobDefinitions.clear();
     this.deps.queue.clear();
