@@ -5,14 +5,8 @@ import {
   dynamoThrottled,
   FakeIdempotencyTable,
 } from '../helpers/fake-idempotency-table';
-import { lambdaContext } from '../helpers/handler-harness';
-import {
-  acceptJob,
-  batchTooManyRequests,
-  IDEMPOTENCY_ENV,
-  postJobsEvent,
-  submitJobHarness,
-} from '../helpers/submit-job-harness';
+import { batchTooManyRequests, lambdaContext } from '../helpers/handler-harness';
+import { acceptJob, IDEMPOTENCY_ENV, postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
 
 // A caller that retries POST /jobs with one Idempotency-Key (as the client package does, on 409 and
 // 429) while DynamoDB or Batch throttles: it gets 429/409 with Retry-After until the throttle clears,

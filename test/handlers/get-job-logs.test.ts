@@ -1,4 +1,4 @@
-import { BatchServiceException, DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
+import { DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import {
   CloudWatchLogsClient,
   CloudWatchLogsServiceException,
@@ -7,7 +7,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { loadFixture } from '../helpers/fixtures';
-import { JOB_ID } from '../helpers/handler-harness';
+import { batchTooManyRequests, JOB_ID } from '../helpers/handler-harness';
 import { jobDetail, jobReadHarness } from '../helpers/job-read-harness';
 
 const STREAM = 'brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/8f2e4c1a9b7d4e6f8a0b1c2d3e4f5a6b';
@@ -353,14 +353,7 @@ describe('GET /jobs/{jobId}/logs handler', () => {
   });
 
   it('answers 429 when Batch throttles DescribeJobs', async () => {
-    batchMock.on(DescribeJobsCommand).rejects(
-      new BatchServiceException({
-        name: 'TooManyRequestsException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 429 },
-        message: 'Too Many Requests',
-      }),
-    );
+    batchMock.on(DescribeJobsCommand).rejects(batchTooManyRequests());
 
     const { result } = await invoke();
 

@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-batch';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { loadFixture } from '../helpers/fixtures';
-import { JOB_ID } from '../helpers/handler-harness';
-import { DEFINITION_ARN, jobDetail, jobReadHarness, OWNER } from '../helpers/job-read-harness';
+import { batchTooManyRequests, JOB_ID, OWNER } from '../helpers/handler-harness';
+import { DEFINITION_ARN, jobDetail, jobReadHarness } from '../helpers/job-read-harness';
 
 const {
   batchMock,
@@ -158,14 +158,7 @@ describe('GET /jobs/{jobId} handler', () => {
   );
 
   it('answers 429 with Retry-After when DescribeJobs is throttled', async () => {
-    batchMock.on(DescribeJobsCommand).rejects(
-      new BatchServiceException({
-        name: 'TooManyRequestsException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 429 },
-        message: 'Too Many Requests',
-      }),
-    );
+    batchMock.on(DescribeJobsCommand).rejects(batchTooManyRequests());
 
     const { result } = await invoke();
 

@@ -3,10 +3,9 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { dynamoMock, dynamoThrottled, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
-import { lambdaContext, OWNER } from '../helpers/handler-harness';
+import { batchTooManyRequests, lambdaContext, OWNER } from '../helpers/handler-harness';
 import {
   acceptJob,
-  batchTooManyRequests,
   IDEMPOTENCY_ENV,
   postJobsEvent as post,
   submitJobHarness,

@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-batch';
 import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
 import type { HttpResult } from '../../lib/http';
-import { logger } from '../../lib/logger';
+import { captureLogs } from '../helpers/capture-logs';
 import { QUEUE } from '../helpers/handler-harness';
 import { mockJobQueue } from '../helpers/job-queue';
 import { postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
@@ -69,29 +69,6 @@ async function post(
 
 function registered(index = 0) {
   return batchMock.commandCalls(RegisterJobDefinitionCommand)[index]?.args[0].input;
-}
-
-/** Captures what the handler writes (Powertools logs to stdout) while `run` runs. */
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-  ];
-  // Tests run with logs off (test/helpers/setup.ts); this one reads them.
-  const level = logger.getLevelName();
-  logger.setLogLevel('INFO');
-  try {
-    await run();
-  } finally {
-    logger.setLogLevel(level);
-    for (const spy of spies) spy.mockRestore();
-  }
-  return written.join('');
 }
 
 describe('POST /jobs with task credentials (SPEC §11)', () => {

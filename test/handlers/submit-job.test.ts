@@ -6,16 +6,11 @@ import {
 } from '@aws-sdk/client-batch';
 import { GetSecretValueCommand, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import type { HttpEvent, HttpResult } from '../../lib/http';
-import { logger } from '../../lib/logger';
 import { RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
+import { captureLogs } from '../helpers/capture-logs';
 import { loadFixture } from '../helpers/fixtures';
-import { JOB_ID, QUEUE, REGISTRY_SECRET_ARN } from '../helpers/handler-harness';
-import {
-  batchTooManyRequests,
-  jobDefinitionArn,
-  postJobsEvent,
-  submitJobHarness,
-} from '../helpers/submit-job-harness';
+import { batchTooManyRequests, JOB_ID, QUEUE, REGISTRY_SECRET_ARN } from '../helpers/handler-harness';
+import { jobDefinitionArn, postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
 
 const PASSWORD = 'pw-Recognisable-7f3a9c';
 const HUB_PASSWORD = 'dckr_pat_Recognisable-1b2c';
@@ -321,29 +316,14 @@ describe('POST /jobs handler', () => {
 
   describe('logging', () => {
     it('never logs a stored password, whether the submission succeeds or the registry refuses', async () => {
-      const written: string[] = [];
-      const capture = (chunk: string | Uint8Array) => {
-        written.push(String(chunk));
-        return true;
-      };
-      const spies = [
-        jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-        jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-      ];
-      // Tests run with the handlers' log lines off; this one reads them.
-      logger.setLogLevel('INFO');
-      try {
+      const output = await captureLogs(async () => {
         await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
         manifestExists.mockRejectedValue(
           new RegistryError('unauthorized', 'registry.example.com', 401, 'registry.example.com answered 401'),
         );
         await invoke(postJobsEvent({ image: 'registry.example.com/team/app:2' }));
-      } finally {
-        logger.setLogLevel('SILENT');
-        for (const spy of spies) spy.mockRestore();
-      }
+      });
 
-      const output = written.join('');
       expect(output).toContain('submitted job');
       expect(output).toContain('rejected the gateway');
       expect(output).not.toContain(PASSWORD);

@@ -1,13 +1,17 @@
+import { BatchServiceException } from '@aws-sdk/client-batch';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { setEnv } from './env';
 
 /** The gateway's job queue in the handler suites. */
 export const QUEUE = 'private-registry-jobs';
+export const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
 export const REGISTRY_SECRET_ARN =
   'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
 /** The Batch job id the suites' jobs have unless a suite numbers them. */
 export const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
+/** The owner key of the caller of the fixtures in test/fixtures/http/ (assumed-role/job-submitter/pipeline-run-42). */
+export const OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 export const REQUEST_ID = 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef';
 
 /** What every gateway function needs configured; a suite adds its own variables to it. */
@@ -61,4 +65,14 @@ export async function invokeHttp<Body = Record<string, unknown>>(
 ): Promise<{ result: HttpResult; body: Body }> {
   const result = await module.handler(event, context);
   return { result, body: JSON.parse(result.body ?? '{}') as Body };
+}
+
+/** TooManyRequestsException as AWS Batch returns it when it throttles (HTTP 429). */
+export function batchTooManyRequests(): BatchServiceException {
+  return new BatchServiceException({
+    name: 'TooManyRequestsException',
+    $fault: 'client',
+    $metadata: { httpStatusCode: 429 },
+    message: 'Too Many Requests',
+  });
 }

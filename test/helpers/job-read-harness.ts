@@ -8,16 +8,14 @@ import {
   JOB_ID,
   lambdaContext,
   loadHandlerModule,
-  QUEUE,
+  OWNER,
+  QUEUE_ARN,
 } from './handler-harness';
 
 // What the suites of the routes that read one job (GET /jobs/{jobId}, GET /jobs/{jobId}/logs) set
 // up alike: the configuration, a mocked Batch client reset before each test, the handler module and
 // a job of the gateway's queue as DescribeJobs returns it.
 
-export const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
-/** The owner key of the fixtures' caller (assumed-role/job-submitter/pipeline-run-42). */
-export const OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 export const DEFINITION_ARN =
   'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1-0a1b2c3d4e5f:1';
 

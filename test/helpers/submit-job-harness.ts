@@ -1,6 +1,5 @@
 import {
   BatchClient,
-  BatchServiceException,
   DescribeJobDefinitionsCommand,
   RegisterJobDefinitionCommand,
   SubmitJobCommand,
@@ -155,14 +154,4 @@ export function acceptJob(jobs: SubmitJobCommandInput[], input: SubmitJobCommand
   jobs.push(input);
   const jobId = numberedJobId(jobs.length);
   return { jobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`, jobName: input.jobName, jobId };
-}
-
-/** TooManyRequestsException as AWS Batch returns it when it throttles (HTTP 429). */
-export function batchTooManyRequests(): BatchServiceException {
-  return new BatchServiceException({
-    name: 'TooManyRequestsException',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 429 },
-    message: 'Too Many Requests',
-  });
 }

@@ -2,10 +2,9 @@ import { SubmitJobCommand, type SubmitJobCommandInput } from '@aws-sdk/client-ba
 import fc from 'fast-check';
 import { logger } from '../../lib/logger';
 import { dynamoThrottled, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
-import { lambdaContext, OWNER } from '../helpers/handler-harness';
+import { batchTooManyRequests, lambdaContext, OWNER } from '../helpers/handler-harness';
 import {
   acceptJob,
-  batchTooManyRequests,
   IDEMPOTENCY_ENV,
   numberedJobId,
   postJobsEvent,
