@@ -30,9 +30,11 @@ import { mockJobQueue } from './job-queue';
 // the shapes of the API references, the registry's manifest check stubbed, the handler module
 // loaded as on a cold start, the request built from the post-jobs fixture.
 
-/** Idempotency-Key records on (in the fake table of fake-idempotency-table.ts); per-task credentials off. */
+/**
+ * Idempotency-Key records on (the table of fake-idempotency-table.ts); per-task credentials (SPEC
+ * §11) off, being another suite's subject.
+ */
 export const IDEMPOTENCY_ENV: Readonly<Record<string, string>> = {
-  // Per-task credentials (SPEC §11) are another suite's subject.
   TASK_CREDENTIALS: 'false',
   IDEMPOTENCY_TABLE: 'brg-idempotency',
 };
