@@ -1,111 +1,42 @@
-import {
-  BatchClient,
-  BatchServiceException,
-  DescribeJobDefinitionsCommand,
-  RegisterJobDefinitionCommand,
-  SubmitJobCommand,
-  type SubmitJobCommandInput,
-} from '@aws-sdk/client-batch';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { HttpEvent, HttpResult } from '../../lib/http';
-import { RegistryClient } from '../../lib/registry/client';
-import { setEnv } from '../helpers/env';
+import { SubmitJobCommand, type SubmitJobCommandInput } from '@aws-sdk/client-batch';
+import type { HttpResult } from '../../lib/http';
 import {
   type DynamoOperation,
   dynamoThrottled,
   FakeIdempotencyTable,
 } from '../helpers/fake-idempotency-table';
-import { loadFixture } from '../helpers/fixtures';
-import { mockJobQueue } from '../helpers/job-queue';
+import { batchTooManyRequests, lambdaContext } from '../helpers/handler-harness';
+import { acceptJob, IDEMPOTENCY_ENV, postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
 
 // A caller that retries POST /jobs with one Idempotency-Key (as the client package does, on 409 and
 // 429) while DynamoDB or Batch throttles: it gets 429/409 with Retry-After until the throttle clears,
 // then exactly one job, and every later retry replays the same 202.
 
-type SubmitJobModule = typeof import('../../handlers/submit-job');
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-let mod: SubmitJobModule;
-let restoreEnv: (() => void) | undefined;
+const { batchMock, handle } = submitJobHarness({
+  env: IDEMPOTENCY_ENV,
+  registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: 'pw-faults' }],
+});
 let table: FakeIdempotencyTable;
 let jobs: SubmitJobCommandInput[];
 let throttledDynamo: Set<DynamoOperation>;
 let batchThrottled: boolean;
-let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
-
-beforeAll(async () => {
-  restoreEnv = setEnv({
-    AWS_REGION: 'us-east-1',
-    REGISTRY_SECRET_ARN: SECRET_ARN,
-    JOB_QUEUE: 'private-registry-jobs',
-    // Per-task credentials (SPEC §11) are another suite's subject.
-    TASK_CREDENTIALS: 'false',
-    IDEMPOTENCY_TABLE: 'brg-idempotency',
-  });
-  mod = await import('../../handlers/submit-job');
-});
-
-afterAll(() => {
-  restoreEnv?.();
-});
 
 beforeEach(() => {
-  batchMock.reset();
-  mockJobQueue(batchMock, 'private-registry-jobs');
-  secretsMock.reset();
-  mod.submitter.clearCaches();
   jobs = [];
   throttledDynamo = new Set();
   batchThrottled = false;
   table = new FakeIdempotencyTable().install();
   table.fault = (operation) => (throttledDynamo.has(operation) ? dynamoThrottled() : undefined);
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: 'pw-faults' }],
-    }),
-  });
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
-    jobDefinitionArn: `arn:aws:batch:us-east-1:123456789012:job-definition/${input.jobDefinitionName}:1`,
-  }));
   batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => {
-    if (batchThrottled) {
-      throw new BatchServiceException({
-        name: 'TooManyRequestsException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 429 },
-        message: 'Too Many Requests',
-      });
-    }
-    jobs.push(input);
-    const jobId = `00000000-0000-4000-8000-${String(jobs.length).padStart(12, '0')}`;
-    return { jobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`, jobName: input.jobName, jobId };
+    if (batchThrottled) throw batchTooManyRequests();
+    return acceptJob(jobs, input);
   });
-  manifestExists = jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
-});
-
-afterEach(() => {
-  manifestExists.mockRestore();
 });
 
 const BODY = JSON.stringify({ image: 'registry.example.com/team/app:1.4.2', command: ['run'] });
 
 async function attempt(remainingMs = 27_000): Promise<HttpResult> {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = BODY;
-  event.headers['idempotency-key'] = 'retry-me';
-  return mod.handler(event, {
-    awsRequestId: 'faults',
-    getRemainingTimeInMillis: () => remainingMs,
-  } as Context);
+  return handle(postJobsEvent(BODY, { key: 'retry-me' }), lambdaContext(remainingMs, 'faults'));
 }
 
 /** Retries like a client: `attempts` tries, `clearAfter` of them throttled; returns every answer. */

@@ -1,25 +1,15 @@
-import {
-  BatchClient,
-  BatchServiceException,
-  DescribeJobsCommand,
-  type JobDetail,
-} from '@aws-sdk/client-batch';
+import { DescribeJobsCommand, type JobDetail } from '@aws-sdk/client-batch';
 import {
   CloudWatchLogsClient,
   CloudWatchLogsServiceException,
   GetLogEventsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
-import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { batchTooManyRequests, JOB_ID } from '../helpers/handler-harness';
+import { jobDetail, jobReadHarness } from '../helpers/job-read-harness';
 
-type GetJobLogsModule = typeof import('../../handlers/get-job-logs');
-
-const QUEUE = 'private-registry-jobs';
-const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
-const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const STREAM = 'brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/8f2e4c1a9b7d4e6f8a0b1c2d3e4f5a6b';
 const OLD_STREAM =
   'brg-registry-example-com-team-app-1-0a1b2c3d4e5f/default/1a2b3c4d5e6f47a8b9c0d1e2f3a4b5c6';
@@ -27,51 +17,22 @@ const OLD_STREAM =
 const FIRST_FORWARD = 'f/38172637391823471829374829130012834756120398475612093845/s';
 const SECOND_FORWARD = 'f/38172637391823471829374829130012834756120398475612093999/s';
 const BACKWARD = 'b/38172637391823471829374829130012834756120398475612093000/s';
-const ENV: Record<string, string> = {
-  AWS_REGION: 'us-east-1',
-  REGISTRY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf',
-  JOB_QUEUE: QUEUE,
-};
 
-const batchMock = mockClient(BatchClient);
+const { batchMock, invoke: invokeHandler } = jobReadHarness({}, () => import('../../handlers/get-job-logs'));
 const logsMock = mockClient(CloudWatchLogsClient);
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
-let mod: GetJobLogsModule;
-let restoreEnv: (() => void) | undefined;
-
-beforeAll(async () => {
-  restoreEnv = setEnv(ENV);
-  mod = await import('../../handlers/get-job-logs');
-});
-
-afterAll(() => {
-  restoreEnv?.();
-});
 
 beforeEach(() => {
-  batchMock.reset();
   logsMock.reset();
 });
 
+/** A running job of the fixtures' caller (SPEC §14) that logs to STREAM. */
 function job(overrides: Partial<JobDetail> = {}): JobDetail {
-  return {
-    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
-    jobName: 'app-1',
-    jobId: JOB_ID,
-    jobQueue: QUEUE_ARN,
-    status: 'RUNNING',
-    attempts: [],
-    createdAt: 1741947302417,
-    startedAt: 1741947362000,
-    dependsOn: [],
+  return jobDetail({
     jobDefinition:
       'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1:1',
     container: { image: 'registry.example.com/team/app:1', logStreamName: STREAM },
-    platformCapabilities: ['EC2'],
-    // Owned by the fixture's caller (SPEC §14).
-    tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
     ...overrides,
-  };
+  });
 }
 
 function logPage(messages: readonly string[], nextForwardToken = FIRST_FORWARD) {
@@ -86,19 +47,20 @@ function logPage(messages: readonly string[], nextForwardToken = FIRST_FORWARD) 
   };
 }
 
+type LogsBody = { events?: unknown[]; nextToken?: string; errors?: unknown };
+
 async function invoke(
   query: Record<string, string> | null = { limit: '50' },
   jobId: string = JOB_ID,
   userArn?: string,
-): Promise<{ result: HttpResult; body: { events?: unknown[]; nextToken?: string; errors?: unknown } }> {
+): Promise<{ result: HttpResult; body: LogsBody }> {
   const event = loadFixture<HttpEvent>('http/get-job-logs.json');
   event.pathParameters = { jobId };
   if (userArn !== undefined) event.requestContext.authorizer.iam.userArn = userArn;
   // payload 2.0 leaves queryStringParameters out when there is no query string
   if (query === null) delete event.queryStringParameters;
   else event.queryStringParameters = query;
-  const result = await mod.handler(event, context);
-  return { result, body: JSON.parse(result.body ?? '{}') };
+  return invokeHandler<LogsBody>(event);
 }
 
 describe('GET /jobs/{jobId}/logs handler', () => {
@@ -391,14 +353,7 @@ describe('GET /jobs/{jobId}/logs handler', () => {
   });
 
   it('answers 429 when Batch throttles DescribeJobs', async () => {
-    batchMock.on(DescribeJobsCommand).rejects(
-      new BatchServiceException({
-        name: 'TooManyRequestsException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 429 },
-        message: 'Too Many Requests',
-      }),
-    );
+    batchMock.on(DescribeJobsCommand).rejects(batchTooManyRequests());
 
     const { result } = await invoke();
 

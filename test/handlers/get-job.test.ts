@@ -1,64 +1,35 @@
 import {
-  BatchClient,
   BatchServiceException,
   DescribeJobDefinitionsCommand,
   DescribeJobsCommand,
   type JobDetail,
 } from '@aws-sdk/client-batch';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
-import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { batchTooManyRequests, JOB_ID, OWNER } from '../helpers/handler-harness';
+import { DEFINITION_ARN, jobDetail, jobReadHarness } from '../helpers/job-read-harness';
 
-type GetJobModule = typeof import('../../handlers/get-job');
-
-const QUEUE = 'private-registry-jobs';
-const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
-const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
-const DEFINITION_ARN =
-  'arn:aws:batch:us-east-1:123456789012:job-definition/brg-registry-example-com-team-app-1-0a1b2c3d4e5f:1';
-const OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
-const ENV: Record<string, string> = {
-  ADMIN_PRINCIPALS: 'arn:aws:iam::123456789012:user/auditor, arn:aws:iam::123456789012:role/gateway-admin',
-  AWS_REGION: 'us-east-1',
-  REGISTRY_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf',
-  JOB_QUEUE: QUEUE,
-};
-
-const batchMock = mockClient(BatchClient);
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
-let mod: GetJobModule;
-let restoreEnv: (() => void) | undefined;
-
-beforeAll(async () => {
-  restoreEnv = setEnv(ENV);
-  mod = await import('../../handlers/get-job');
-});
-
-afterAll(() => {
-  restoreEnv?.();
-});
+const {
+  batchMock,
+  handlerModule,
+  invoke: invokeHandler,
+} = jobReadHarness(
+  {
+    ADMIN_PRINCIPALS: 'arn:aws:iam::123456789012:user/auditor, arn:aws:iam::123456789012:role/gateway-admin',
+  },
+  () => import('../../handlers/get-job'),
+);
 
 beforeEach(() => {
-  batchMock.reset();
-  mod.tracker.clear();
+  handlerModule().tracker.clear();
 });
 
+/** A finished job of the fixtures' caller, as DescribeJobs returns it. */
 function job(overrides: Partial<JobDetail> = {}): JobDetail {
-  return {
-    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
-    jobName: 'app-1',
-    jobId: JOB_ID,
-    jobQueue: QUEUE_ARN,
+  return jobDetail({
     status: 'SUCCEEDED',
     statusReason: 'Essential container in task exited',
-    attempts: [],
-    createdAt: 1741947302417,
-    startedAt: 1741947362000,
     stoppedAt: 1741947422500,
-    dependsOn: [],
-    jobDefinition: DEFINITION_ARN,
     parameters: {},
     container: {
       image: 'registry.example.com/team/app:1',
@@ -72,9 +43,8 @@ function job(overrides: Partial<JobDetail> = {}): JobDetail {
       'batch-registry-gateway:owner': OWNER,
     },
     propagateTags: true,
-    platformCapabilities: ['EC2'],
     ...overrides,
-  };
+  });
 }
 
 async function invoke(
@@ -84,8 +54,7 @@ async function invoke(
   const event = loadFixture<HttpEvent>('http/get-job.json');
   if (jobId !== undefined) event.pathParameters = { jobId };
   if (userArn !== undefined) event.requestContext.authorizer.iam.userArn = userArn;
-  const result = await mod.handler(event, context);
-  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
+  return invokeHandler(event);
 }
 
 describe('GET /jobs/{jobId} handler', () => {
@@ -189,14 +158,7 @@ describe('GET /jobs/{jobId} handler', () => {
   );
 
   it('answers 429 with Retry-After when DescribeJobs is throttled', async () => {
-    batchMock.on(DescribeJobsCommand).rejects(
-      new BatchServiceException({
-        name: 'TooManyRequestsException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 429 },
-        message: 'Too Many Requests',
-      }),
-    );
+    batchMock.on(DescribeJobsCommand).rejects(batchTooManyRequests());
 
     const { result } = await invoke();
 

@@ -1,84 +1,27 @@
-import {
-  BatchClient,
-  DescribeJobDefinitionsCommand,
-  DescribeJobsCommand,
-  RegisterJobDefinitionCommand,
-  SubmitJobCommand,
-} from '@aws-sdk/client-batch';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { HttpEvent, HttpResult } from '../../lib/http';
-import { setEnv } from '../helpers/env';
-import { loadFixture } from '../helpers/fixtures';
+import { DescribeJobsCommand, RegisterJobDefinitionCommand, SubmitJobCommand } from '@aws-sdk/client-batch';
+import type { HttpResult } from '../../lib/http';
+import { OWNER, QUEUE, QUEUE_ARN } from '../helpers/handler-harness';
 import { mockJobQueue } from '../helpers/job-queue';
+import { postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
 
-type SubmitJobModule = typeof import('../../handlers/submit-job');
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
-const QUEUE = 'private-registry-jobs';
-const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
 const POLICY_ARN = 'arn:aws:batch:us-east-1:123456789012:scheduling-policy/teams';
-const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const ARRAY_JOB = '3d7d2b9f-6a1c-4c8f-8b68-1f4d2e3a5b7c';
 const IMAGE = 'public.ecr.aws/docker/library/busybox:1.36';
-/** The owner key of the post-jobs fixture's caller (assumed-role/job-submitter/pipeline-run-42). */
-const FIXTURE_OWNER = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
-let mod: SubmitJobModule;
-let restoreEnv: (() => void) | undefined;
-
-beforeAll(async () => {
-  restoreEnv = setEnv({
-    AWS_REGION: 'us-east-1',
-    REGISTRY_SECRET_ARN: SECRET_ARN,
-    JOB_QUEUE: QUEUE,
+const { batchMock, invoke } = submitJobHarness({
+  env: {
     ALLOWED_REGISTRIES: 'public.ecr.aws',
     VERIFY_IMAGES: 'false',
     STAGE: 'test',
     EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
-  });
-  mod = await import('../../handlers/submit-job');
-});
-
-afterAll(() => restoreEnv?.());
-
-beforeEach(() => {
-  batchMock.reset();
-  secretsMock.reset();
-  mod.submitter.clearCaches();
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [{ registry_url: 'registry.example.com', username: 'bot', password: 'pw-7f3a9c' }],
-    }),
-  });
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
-    jobDefinitionName: input.jobDefinitionName,
-    jobDefinitionArn: `arn:aws:batch:us-east-1:123456789012:job-definition/${input.jobDefinitionName}:1`,
-    revision: 1,
-  }));
-  batchMock.on(SubmitJobCommand).callsFake((input: { jobName: string }) => ({
-    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
-    jobName: input.jobName,
-    jobId: JOB_ID,
-  }));
+  },
+  registries: [{ registry_url: 'registry.example.com', username: 'bot', password: 'pw-7f3a9c' }],
 });
 
 async function post(
   body: Record<string, unknown>,
 ): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = JSON.stringify({ image: IMAGE, ...body });
-  const result = await mod.handler(event, context);
-  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
+  return invoke(postJobsEvent({ image: IMAGE, ...body }));
 }
 
 function submitted(): Record<string, unknown> {
@@ -129,7 +72,7 @@ describe('POST /jobs with the Batch features of SPEC §15', () => {
           startedAt: 1_700_000_000_000,
           jobDefinition: 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-test-busybox:1',
           arrayProperties: { size: 10, statusSummary: { RUNNING: 10 } },
-          tags: { 'batch-registry-gateway:owner': FIXTURE_OWNER },
+          tags: { 'batch-registry-gateway:owner': OWNER },
         },
       ],
     });

@@ -1,90 +1,37 @@
-import {
-  BatchClient,
-  BatchServiceException,
-  DescribeJobDefinitionsCommand,
-  RegisterJobDefinitionCommand,
-  SubmitJobCommand,
-  type SubmitJobCommandInput,
-} from '@aws-sdk/client-batch';
+import { SubmitJobCommand, type SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { HttpEvent, HttpResult } from '../../lib/http';
-import { RegistryClient } from '../../lib/registry/client';
-import { setEnv } from '../helpers/env';
 import { dynamoMock, dynamoThrottled, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
-import { loadFixture } from '../helpers/fixtures';
-import { mockJobQueue } from '../helpers/job-queue';
+import { batchTooManyRequests, lambdaContext, OWNER } from '../helpers/handler-harness';
+import {
+  acceptJob,
+  IDEMPOTENCY_ENV,
+  postJobsEvent as post,
+  submitJobHarness,
+} from '../helpers/submit-job-harness';
 
 // `Idempotency-Key` on POST /jobs (SPEC §14), through the real handler, with
 // DynamoDB as an in-memory table that evaluates the gateway's conditional writes.
 
-type SubmitJobModule = typeof import('../../handlers/submit-job');
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
 const PASSWORD = 'pw-Recognisable-idem-5e1d';
-const ROLE = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
-const ENV: Record<string, string> = {
-  AWS_REGION: 'us-east-1',
-  REGISTRY_SECRET_ARN: SECRET_ARN,
-  JOB_QUEUE: 'private-registry-jobs',
-  // Per-task credentials (SPEC §11) are another suite's subject.
-  TASK_CREDENTIALS: 'false',
-  IDEMPOTENCY_TABLE: 'brg-idempotency',
-};
 
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-let mod: SubmitJobModule;
-let restoreEnv: (() => void) | undefined;
+const harness = submitJobHarness({
+  env: IDEMPOTENCY_ENV,
+  registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD }],
+});
+const { batchMock, secretsMock, manifestExists } = harness;
 let table: FakeIdempotencyTable;
 let jobs: SubmitJobCommandInput[];
-let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
-
-beforeAll(async () => {
-  restoreEnv = setEnv(ENV);
-  mod = await import('../../handlers/submit-job');
-});
-
-afterAll(() => {
-  restoreEnv?.();
-});
 
 beforeEach(() => {
-  batchMock.reset();
-  mockJobQueue(batchMock, 'private-registry-jobs');
-  secretsMock.reset();
-  mod.submitter.clearCaches();
   table = new FakeIdempotencyTable().install();
   jobs = [];
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD }],
-    }),
-  });
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
-    jobDefinitionName: input.jobDefinitionName,
-    jobDefinitionArn: `arn:aws:batch:us-east-1:123456789012:job-definition/${input.jobDefinitionName}:1`,
-    revision: 1,
-  }));
   batchMock.on(SubmitJobCommand).callsFake((input: SubmitJobCommandInput) => submitted(input));
-  manifestExists = jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
-});
-
-afterEach(() => {
-  manifestExists.mockRestore();
 });
 
 function submitted(input: SubmitJobCommandInput) {
-  jobs.push(input);
-  const jobId = `00000000-0000-4000-8000-${String(jobs.length).padStart(12, '0')}`;
-  return { jobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`, jobName: input.jobName, jobId };
+  return acceptJob(jobs, input);
 }
 
 const BODY = {
@@ -93,36 +40,11 @@ const BODY = {
   environment: { A: '1', B: '2' },
 };
 
-function post(body: unknown, options: { key?: string; userArn?: string } = {}): HttpEvent {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = typeof body === 'string' ? body : JSON.stringify(body);
-  if (options.key !== undefined) event.headers['idempotency-key'] = options.key;
-  if (options.userArn !== undefined) event.requestContext.authorizer.iam.userArn = options.userArn;
-  return event;
-}
-
-function lambdaContext(remainingMs = 27_000): Context {
-  return {
-    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
-    getRemainingTimeInMillis: () => remainingMs,
-  } as Context;
-}
-
 async function invoke(
   event: HttpEvent,
-  context = lambdaContext(),
+  context: Context = lambdaContext(27_000),
 ): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
-  const result = await mod.handler(event, context);
-  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
-}
-
-function throttledBatch(): BatchServiceException {
-  return new BatchServiceException({
-    name: 'TooManyRequestsException',
-    $fault: 'client',
-    $metadata: { httpStatusCode: 429 },
-    message: 'Too Many Requests',
-  });
+  return harness.invoke(event, context);
 }
 
 describe('POST /jobs with Idempotency-Key', () => {
@@ -198,7 +120,7 @@ describe('POST /jobs with Idempotency-Key', () => {
   it.each([
     [
       'Batch throttles SubmitJob (429)',
-      () => batchMock.on(SubmitJobCommand).rejectsOnce(throttledBatch()).callsFake(submitted),
+      () => batchMock.on(SubmitJobCommand).rejectsOnce(batchTooManyRequests()).callsFake(submitted),
       429,
     ],
     ['the body fails the schema (400)', () => undefined, 400],
@@ -240,9 +162,9 @@ describe('POST /jobs with Idempotency-Key', () => {
   });
 
   it('scopes keys to the owner: another session of the role replays, another principal gets its own job', async () => {
-    const first = await invoke(post(BODY, { key: 'k', userArn: `${ROLE}/session-a` }));
+    const first = await invoke(post(BODY, { key: 'k', userArn: `${OWNER}/session-a` }));
 
-    const sameRole = await invoke(post(BODY, { key: 'k', userArn: `${ROLE}/session-b` }));
+    const sameRole = await invoke(post(BODY, { key: 'k', userArn: `${OWNER}/session-b` }));
     const otherRole = await invoke(
       post(BODY, { key: 'k', userArn: 'arn:aws:sts::123456789012:assumed-role/other-team/session-a' }),
     );
@@ -256,7 +178,7 @@ describe('POST /jobs with Idempotency-Key', () => {
     expect(otherRole.body.jobId).not.toBe(first.body.jobId);
     expect(user.result.statusCode).toBe(202);
     expect(jobs.map((job) => job.tags?.['batch-registry-gateway:owner'])).toEqual([
-      ROLE,
+      OWNER,
       'arn:aws:sts::123456789012:assumed-role/other-team',
       'arn:aws:iam::123456789012:user/ci',
     ]);
@@ -296,7 +218,7 @@ describe('POST /jobs with Idempotency-Key', () => {
 
   it('lets a timed-out in-flight mark expire: 409 until then, processed after', async () => {
     // A failure whose mark cannot be deleted leaves it behind, as a timed-out invocation does.
-    batchMock.on(SubmitJobCommand).rejectsOnce(throttledBatch()).callsFake(submitted);
+    batchMock.on(SubmitJobCommand).rejectsOnce(batchTooManyRequests()).callsFake(submitted);
     table.fault = (operation) => (operation === 'DeleteItem' ? dynamoThrottled() : undefined);
 
     const failed = await invoke(post(BODY, { key: 'k' }), lambdaContext(150));

@@ -1,31 +1,20 @@
 import {
-  BatchClient,
   DescribeComputeEnvironmentsCommand,
   DescribeJobDefinitionsCommand,
   DescribeJobQueuesCommand,
   RegisterJobDefinitionCommand,
   SubmitJobCommand,
 } from '@aws-sdk/client-batch';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  ResourceNotFoundException,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
-import type { HttpEvent, HttpResult } from '../../lib/http';
-import { logger } from '../../lib/logger';
-import { RegistryClient } from '../../lib/registry/client';
-import { setEnv } from '../helpers/env';
-import { loadFixture } from '../helpers/fixtures';
+import { DescribeSecretCommand, ResourceNotFoundException } from '@aws-sdk/client-secrets-manager';
+import type { HttpResult } from '../../lib/http';
+import { captureLogs } from '../helpers/capture-logs';
+import { QUEUE } from '../helpers/handler-harness';
+import { mockJobQueue } from '../helpers/job-queue';
+import { postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
 
 // POST /jobs with per-task registry credentials and on Fargate queues (SPEC §11, issue 17 item 3).
-type SubmitJobModule = typeof import('../../handlers/submit-job');
 
 const ACCOUNT = '123456789012';
-const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:brg/registries-AbCdEf`;
-const QUEUE = 'private-registry-jobs';
 const PASSWORD = 'pw-Recognisable-5e6f7a';
 const EXECUTION_ROLE = `arn:aws:iam::${ACCOUNT}:role/brg-test-execution`;
 const PREFIX = 'brg/registry-credentials/';
@@ -33,63 +22,21 @@ const CREDENTIAL_NAME = `${PREFIX}registry.example.com`;
 const CREDENTIAL_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${CREDENTIAL_NAME}-Ab12Cd`;
 const IMAGE = 'registry.example.com/team/app:1.4.2';
 const DIGEST = `sha256:${'d'.repeat(64)}`;
-const CE_ARN = `arn:aws:batch:us-east-1:${ACCOUNT}:compute-environment/brg-ce`;
 
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
-
-let mod: SubmitJobModule;
-let restoreEnv: (() => void) | undefined;
-let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
-
-beforeAll(async () => {
-  restoreEnv = setEnv({
-    AWS_REGION: 'us-east-1',
-    REGISTRY_SECRET_ARN: SECRET_ARN,
-    JOB_QUEUE: QUEUE,
+const { batchMock, secretsMock, manifestExists, invoke } = submitJobHarness({
+  env: {
     ALLOWED_REGISTRIES: 'public.ecr.aws',
     SECRET_CACHE_SECONDS: '60',
     STAGE: 'test',
     EXECUTION_ROLE_ARN: EXECUTION_ROLE,
     REGISTRY_SECRET_PREFIX: PREFIX,
     ASSIGN_PUBLIC_IP: 'DISABLED',
-  });
-  mod = await import('../../handlers/submit-job');
+  },
+  registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD }],
 });
 
-afterAll(() => restoreEnv?.());
-
 function onPlatform(type: 'EC2' | 'FARGATE' | 'FARGATE_SPOT'): void {
-  batchMock.on(DescribeJobQueuesCommand).resolves({
-    jobQueues: [
-      {
-        jobQueueName: QUEUE,
-        jobQueueArn: `arn:aws:batch:us-east-1:${ACCOUNT}:job-queue/${QUEUE}`,
-        state: 'ENABLED',
-        status: 'VALID',
-        priority: 1,
-        computeEnvironmentOrder: [{ order: 1, computeEnvironment: CE_ARN }],
-      },
-    ],
-  });
-  batchMock.on(DescribeComputeEnvironmentsCommand).resolves({
-    computeEnvironments: [
-      {
-        computeEnvironmentName: 'brg-ce',
-        computeEnvironmentArn: CE_ARN,
-        type: 'MANAGED',
-        state: 'ENABLED',
-        status: 'VALID',
-        computeResources: {
-          type,
-          maxvCpus: 256,
-          subnets: ['subnet-0a1b2c3d'],
-          securityGroupIds: ['sg-0a1b'],
-        },
-      },
-    ],
-  });
+  mockJobQueue(batchMock, QUEUE, type);
 }
 
 function credentialSecret(state: 'present' | 'missing' | 'scheduled-for-deletion'): void {
@@ -111,70 +58,17 @@ function credentialSecret(state: 'present' | 'missing' | 'scheduled-for-deletion
 }
 
 beforeEach(() => {
-  batchMock.reset();
-  secretsMock.reset();
-  mod.submitter.clearCaches();
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD }],
-    }),
-  });
   credentialSecret('present');
-  onPlatform('EC2');
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
-    jobDefinitionName: input.jobDefinitionName,
-    jobDefinitionArn: `arn:aws:batch:us-east-1:${ACCOUNT}:job-definition/${input.jobDefinitionName}:1`,
-    revision: 1,
-  }));
-  batchMock.on(SubmitJobCommand).callsFake((input: { jobName: string }) => ({
-    jobArn: `arn:aws:batch:us-east-1:${ACCOUNT}:job/2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b`,
-    jobName: input.jobName,
-    jobId: '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b',
-  }));
-  manifestExists = jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
 });
-
-afterEach(() => manifestExists.mockRestore());
 
 async function post(
   body: Record<string, unknown>,
 ): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = JSON.stringify(body);
-  const result = await mod.handler(event, context);
-  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
+  return invoke(postJobsEvent(body));
 }
 
 function registered(index = 0) {
   return batchMock.commandCalls(RegisterJobDefinitionCommand)[index]?.args[0].input;
-}
-
-/** Captures what the handler writes (Powertools logs to stdout) while `run` runs. */
-async function captureLogs(run: () => Promise<void>): Promise<string> {
-  const written: string[] = [];
-  const capture = (chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  };
-  const spies = [
-    jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-    jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-  ];
-  // Tests run with logs off (test/helpers/setup.ts); this one reads them.
-  const level = logger.getLevelName();
-  logger.setLogLevel('INFO');
-  try {
-    await run();
-  } finally {
-    logger.setLogLevel(level);
-    for (const spy of spies) spy.mockRestore();
-  }
-  return written.join('');
 }
 
 describe('POST /jobs with task credentials (SPEC §11)', () => {

@@ -1,142 +1,46 @@
 import {
-  BatchClient,
-  BatchServiceException,
   ClientException,
-  DescribeComputeEnvironmentsCommand,
   DescribeJobDefinitionsCommand,
-  DescribeJobQueuesCommand,
   RegisterJobDefinitionCommand,
   SubmitJobCommand,
 } from '@aws-sdk/client-batch';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-  SecretsManagerServiceException,
-} from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { GetSecretValueCommand, SecretsManagerServiceException } from '@aws-sdk/client-secrets-manager';
 import type { HttpEvent, HttpResult } from '../../lib/http';
-import { logger } from '../../lib/logger';
-import { RegistryClient, RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
-import { setEnv } from '../helpers/env';
+import { RegistryError, type RegistryErrorKind } from '../../lib/registry/client';
+import { captureLogs } from '../helpers/capture-logs';
 import { loadFixture } from '../helpers/fixtures';
+import { batchTooManyRequests, JOB_ID, QUEUE, REGISTRY_SECRET_ARN } from '../helpers/handler-harness';
+import { jobDefinitionArn, postJobsEvent, submitJobHarness } from '../helpers/submit-job-harness';
 
-type SubmitJobModule = typeof import('../../handlers/submit-job');
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
-const QUEUE = 'private-registry-jobs';
 const PASSWORD = 'pw-Recognisable-7f3a9c';
 const HUB_PASSWORD = 'dckr_pat_Recognisable-1b2c';
 const CALLER = 'arn:aws:sts::123456789012:assumed-role/job-submitter/pipeline-run-42';
-const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const EXECUTION_ROLE = 'arn:aws:iam::123456789012:role/brg-test-execution';
 const CREDENTIAL_PREFIX = 'brg/registry-credentials/';
 /** The ARN Secrets Manager gives a registry's credential secret (name + random suffix). */
 const CREDENTIAL_ARN = (encodedRegistry: string) =>
   `arn:aws:secretsmanager:us-east-1:123456789012:secret:${CREDENTIAL_PREFIX}${encodedRegistry}-Ab12Cd`;
-const DEFINITION_ARN = (name: string, revision: number) =>
-  `arn:aws:batch:us-east-1:123456789012:job-definition/${name}:${revision}`;
 
-const ENV: Record<string, string> = {
-  AWS_REGION: 'us-east-1',
-  REGISTRY_SECRET_ARN: SECRET_ARN,
-  JOB_QUEUE: QUEUE,
-  ALLOWED_REGISTRIES: 'public.ecr.aws',
-  IMAGE_CACHE_SECONDS: '30',
-  SECRET_CACHE_SECONDS: '60',
-  STAGE: 'test',
-  EXECUTION_ROLE_ARN: EXECUTION_ROLE,
-  REGISTRY_SECRET_PREFIX: CREDENTIAL_PREFIX,
-};
-
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
-
-let mod: SubmitJobModule;
-let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
-let restoreEnv: (() => void) | undefined;
-
-beforeAll(async () => {
-  restoreEnv = setEnv(ENV);
-  mod = await import('../../handlers/submit-job');
-});
-
-afterAll(() => {
-  restoreEnv?.();
-});
-
-beforeEach(() => {
-  batchMock.reset();
-  secretsMock.reset();
-  mod.submitter.clearCaches();
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [
-        { registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD },
-        { registry_url: 'https://index.docker.io/v1/', username: 'hub-bot', password: HUB_PASSWORD },
-      ],
-    }),
-  });
-  secretsMock.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({
-    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-Ab12Cd`,
-    Name: input.SecretId,
-    VersionIdsToStages: { 'b2c3d4e5-6789-01bc-def0-EXAMPLE22222': ['AWSCURRENT'] },
-  }));
-  batchMock.on(DescribeJobQueuesCommand).resolves({
-    jobQueues: [
-      {
-        jobQueueName: QUEUE,
-        jobQueueArn: `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`,
-        state: 'ENABLED',
-        status: 'VALID',
-        priority: 1,
-        computeEnvironmentOrder: [
-          { order: 1, computeEnvironment: 'arn:aws:batch:us-east-1:123456789012:compute-environment/brg-ce' },
-        ],
-      },
-    ],
-  });
-  batchMock.on(DescribeComputeEnvironmentsCommand).resolves({
-    computeEnvironments: [
-      {
-        computeEnvironmentName: 'brg-ce',
-        computeEnvironmentArn: 'arn:aws:batch:us-east-1:123456789012:compute-environment/brg-ce',
-        type: 'MANAGED',
-        state: 'ENABLED',
-        status: 'VALID',
-        computeResources: { type: 'EC2', maxvCpus: 256, subnets: ['subnet-0a1b2c3d'] },
-      },
-    ],
-  });
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
-    jobDefinitionName: input.jobDefinitionName,
-    jobDefinitionArn: DEFINITION_ARN(input.jobDefinitionName, 1),
-    revision: 1,
-  }));
-  batchMock.on(SubmitJobCommand).callsFake((input: { jobName: string }) => ({
-    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
-    jobName: input.jobName,
-    jobId: JOB_ID,
-  }));
-  manifestExists = jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
-});
-
-afterEach(() => {
-  manifestExists.mockRestore();
+const { batchMock, secretsMock, manifestExists, invoke } = submitJobHarness({
+  env: {
+    ALLOWED_REGISTRIES: 'public.ecr.aws',
+    IMAGE_CACHE_SECONDS: '30',
+    SECRET_CACHE_SECONDS: '60',
+    STAGE: 'test',
+    EXECUTION_ROLE_ARN: EXECUTION_ROLE,
+    REGISTRY_SECRET_PREFIX: CREDENTIAL_PREFIX,
+  },
+  registries: [
+    { registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD },
+    { registry_url: 'https://index.docker.io/v1/', username: 'hub-bot', password: HUB_PASSWORD },
+  ],
 });
 
 /** A managed job definition as DescribeJobDefinitions returns it (Batch fills in the empty lists). */
 function managedDefinition(name: string, revision: number, image: string) {
   return {
     jobDefinitionName: name,
-    jobDefinitionArn: DEFINITION_ARN(name, revision),
+    jobDefinitionArn: jobDefinitionArn(name, revision),
     revision,
     status: 'ACTIVE',
     type: 'container',
@@ -169,17 +73,6 @@ function expectNoJobDefinitionOrJob(): void {
   expect(batchMock).not.toHaveReceivedCommand(SubmitJobCommand);
 }
 
-function postJobs(body: unknown): HttpEvent {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = typeof body === 'string' ? body : JSON.stringify(body);
-  return event;
-}
-
-async function invoke(event: HttpEvent): Promise<{ result: HttpResult; body: Record<string, unknown> }> {
-  const result = await mod.handler(event, context);
-  return { result, body: JSON.parse(result.body ?? '{}') as Record<string, unknown> };
-}
-
 function expectProblem(result: HttpResult, status: number): void {
   expect(result.statusCode).toBe(status);
   expect(result.headers?.['content-type']).toBe('application/problem+json');
@@ -190,15 +83,6 @@ function expectProblem(result: HttpResult, status: number): void {
   });
   expect(result.body).not.toContain(PASSWORD);
   expect(result.body).not.toContain(HUB_PASSWORD);
-}
-
-function throttled(name: string): BatchServiceException {
-  return new BatchServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: 429 },
-    message: 'Too Many Requests',
-  });
 }
 
 describe('POST /jobs handler', () => {
@@ -218,7 +102,7 @@ describe('POST /jobs handler', () => {
         jobId: JOB_ID,
         jobName: 'app-1-4-2',
         jobQueue: QUEUE,
-        jobDefinition: DEFINITION_ARN(definitionName, 1),
+        jobDefinition: jobDefinitionArn(definitionName, 1),
         image: 'registry.example.com/team/app:1.4.2',
       });
       expect(batchMock).toHaveReceivedCommandWith(DescribeJobDefinitionsCommand, {
@@ -243,7 +127,7 @@ describe('POST /jobs handler', () => {
       expect(batchMock).toHaveReceivedCommandWith(SubmitJobCommand, {
         jobName: 'app-1-4-2',
         jobQueue: QUEUE,
-        jobDefinition: DEFINITION_ARN(definitionName, 1),
+        jobDefinition: jobDefinitionArn(definitionName, 1),
         containerOverrides: {
           command: ['python', 'main.py', '--date', '2025-03-14'],
           environment: [{ name: 'STAGE', value: 'prod' }],
@@ -271,7 +155,9 @@ describe('POST /jobs handler', () => {
     });
 
     it('normalises a Docker Hub official image and checks it with the Docker Hub credentials', async () => {
-      const { result, body } = await invoke(postJobs({ image: 'alpine', gpus: 1, name: 'nightly_report-1' }));
+      const { result, body } = await invoke(
+        postJobsEvent({ image: 'alpine', gpus: 1, name: 'nightly_report-1' }),
+      );
 
       expect(result.statusCode).toBe(202);
       expect(body).toMatchObject({ image: 'docker.io/library/alpine:latest', jobName: 'nightly_report-1' });
@@ -296,7 +182,9 @@ describe('POST /jobs handler', () => {
     it('checks a digest-pinned image by its digest', async () => {
       const digest = `sha256:${'ab'.repeat(32)}`;
 
-      const { result, body } = await invoke(postJobs({ image: `registry.example.com/team/app@${digest}` }));
+      const { result, body } = await invoke(
+        postJobsEvent({ image: `registry.example.com/team/app@${digest}` }),
+      );
 
       expect(result.statusCode).toBe(202);
       expect(body).toMatchObject({
@@ -309,7 +197,7 @@ describe('POST /jobs handler', () => {
     });
 
     it('accepts an image from ALLOWED_REGISTRIES and checks it without credentials', async () => {
-      const { result } = await invoke(postJobs({ image: 'public.ecr.aws/docker/library/busybox:1.36' }));
+      const { result } = await invoke(postJobsEvent({ image: 'public.ecr.aws/docker/library/busybox:1.36' }));
 
       expect(result.statusCode).toBe(202);
       expect(manifestExists).toHaveBeenCalledWith(
@@ -329,7 +217,7 @@ describe('POST /jobs handler', () => {
         ),
       }));
 
-      const { result, body } = await invoke(postJobs({ image }));
+      const { result, body } = await invoke(postJobsEvent({ image }));
 
       expect(result.statusCode).toBe(202);
       expect(String(body.jobDefinition)).toMatch(/:3$/);
@@ -361,7 +249,7 @@ describe('POST /jobs handler', () => {
           return { jobDefinitions: [{ ...definition, ...extra, containerProperties }] };
         });
 
-        const { result } = await invoke(postJobs({ image }));
+        const { result } = await invoke(postJobsEvent({ image }));
 
         expect(result.statusCode).toBe(202);
         expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 1);
@@ -373,7 +261,7 @@ describe('POST /jobs handler', () => {
         jobDefinitions: [
           {
             jobDefinitionName: input.jobDefinitionName,
-            jobDefinitionArn: DEFINITION_ARN(input.jobDefinitionName, 1),
+            jobDefinitionArn: jobDefinitionArn(input.jobDefinitionName, 1),
             revision: 1,
             status: 'ACTIVE',
             type: 'container',
@@ -382,7 +270,7 @@ describe('POST /jobs handler', () => {
         ],
       }));
 
-      const { result } = await invoke(postJobs({ image: 'registry.example.com/team/app:1.4.2' }));
+      const { result } = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1.4.2' }));
 
       expect(result.statusCode).toBe(202);
       expect(batchMock).toHaveReceivedCommandTimes(RegisterJobDefinitionCommand, 1);
@@ -391,7 +279,7 @@ describe('POST /jobs handler', () => {
 
   describe('warm path', () => {
     it('makes exactly one AWS call and no registry call for a second submission of an image', async () => {
-      const first = await invoke(postJobs({ image: 'registry.example.com/team/app:1.4.2' }));
+      const first = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1.4.2' }));
       const callsAfterFirst = {
         batch: batchMock.calls().length,
         secrets: secretsMock.calls().length,
@@ -399,7 +287,7 @@ describe('POST /jobs handler', () => {
       };
 
       const second = await invoke(
-        postJobs({ image: 'registry.example.com/team/app:1.4.2', command: ['echo'] }),
+        postJobsEvent({ image: 'registry.example.com/team/app:1.4.2', command: ['echo'] }),
       );
 
       expect([first.result.statusCode, second.result.statusCode]).toEqual([202, 202]);
@@ -415,9 +303,9 @@ describe('POST /jobs handler', () => {
     });
 
     it('reads the secret once for submissions of different images and looks each definition up once', async () => {
-      await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
-      await invoke(postJobs({ image: 'registry.example.com/team/app:2' }));
-      await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+      await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
+      await invoke(postJobsEvent({ image: 'registry.example.com/team/app:2' }));
+      await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
 
       expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 1);
       expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 2);
@@ -428,29 +316,14 @@ describe('POST /jobs handler', () => {
 
   describe('logging', () => {
     it('never logs a stored password, whether the submission succeeds or the registry refuses', async () => {
-      const written: string[] = [];
-      const capture = (chunk: string | Uint8Array) => {
-        written.push(String(chunk));
-        return true;
-      };
-      const spies = [
-        jest.spyOn(process.stdout, 'write').mockImplementation(capture),
-        jest.spyOn(process.stderr, 'write').mockImplementation(capture),
-      ];
-      // Tests run with the handlers' log lines off; this one reads them.
-      logger.setLogLevel('INFO');
-      try {
-        await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+      const output = await captureLogs(async () => {
+        await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
         manifestExists.mockRejectedValue(
           new RegistryError('unauthorized', 'registry.example.com', 401, 'registry.example.com answered 401'),
         );
-        await invoke(postJobs({ image: 'registry.example.com/team/app:2' }));
-      } finally {
-        logger.setLogLevel('SILENT');
-        for (const spy of spies) spy.mockRestore();
-      }
+        await invoke(postJobsEvent({ image: 'registry.example.com/team/app:2' }));
+      });
 
-      const output = written.join('');
       expect(output).toContain('submitted job');
       expect(output).toContain('rejected the gateway');
       expect(output).not.toContain(PASSWORD);
@@ -466,7 +339,7 @@ describe('POST /jobs handler', () => {
       ['a JSON string', '"alpine"'],
       ['JSON null', 'null'],
     ])('rejects a body that is %s', async (_case, body) => {
-      const { result, body: problem } = await invoke(postJobs(body));
+      const { result, body: problem } = await invoke(postJobsEvent(body));
 
       expectProblem(result, 400);
       expect(problem.detail).toEqual(expect.any(String));
@@ -585,7 +458,7 @@ describe('POST /jobs handler', () => {
         /at most 47/,
       ],
     ])('rejects %s, naming the field', async (_case, payload, path, message) => {
-      const { result, body } = await invoke(postJobs(payload));
+      const { result, body } = await invoke(postJobsEvent(payload));
 
       expectProblem(result, 400);
       expect(body.errors).toEqual(
@@ -596,7 +469,7 @@ describe('POST /jobs handler', () => {
     });
 
     it('lists every failing field at once, each unknown field by name', async () => {
-      const { result, body } = await invoke(postJobs({ image: 'alpine', memory: 1, foo: 1, bar: 2 }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'alpine', memory: 1, foo: 1, bar: 2 }));
 
       expectProblem(result, 400);
       expect(body.errors).toEqual(
@@ -612,7 +485,7 @@ describe('POST /jobs handler', () => {
       ['environment', '{"image":"alpine","environment":{"__proto__":"x","A":"1"}}'],
       ['tags', '{"image":"alpine","tags":{"__proto__":"x"}}'],
     ])('rejects a __proto__ name in %s instead of silently dropping it', async (field, rawBody) => {
-      const { result, body } = await invoke(postJobs(rawBody));
+      const { result, body } = await invoke(postJobsEvent(rawBody));
 
       expectProblem(result, 400);
       expect(body.errors).toEqual([
@@ -635,7 +508,7 @@ describe('POST /jobs handler', () => {
         tags: { ...tags, k46: 'v'.repeat(256) },
       };
 
-      const { result } = await invoke(postJobs(payload));
+      const { result } = await invoke(postJobsEvent(payload));
 
       expect(result.statusCode).toBe(202);
     });
@@ -652,7 +525,7 @@ describe('POST /jobs handler', () => {
         `registry.example.com/team/app@multihash+base58:${'d'.repeat(32)}`,
       ],
     ])('rejects a malformed image reference with %s', async (_case, image) => {
-      const { result, body } = await invoke(postJobs({ image }));
+      const { result, body } = await invoke(postJobsEvent({ image }));
 
       expectProblem(result, 400);
       expect(body.errors).toEqual([{ path: 'image', message: expect.any(String) }]);
@@ -663,7 +536,7 @@ describe('POST /jobs handler', () => {
     it('refuses a job whose SubmitJob request would exceed the 30 KiB Batch quota before registering anything', async () => {
       const half = 'x'.repeat(16 * 1024);
       const { result, body } = await invoke(
-        postJobs({ image: 'alpine', command: ['run', half], environment: { DATA: half } }),
+        postJobsEvent({ image: 'alpine', command: ['run', half], environment: { DATA: half } }),
       );
 
       expectProblem(result, 400);
@@ -676,7 +549,7 @@ describe('POST /jobs handler', () => {
 
   describe('403', () => {
     it('refuses an image whose registry is neither in the secret nor allowed, naming the registry', async () => {
-      const { result, body } = await invoke(postJobs({ image: 'quay.io/team/app:1' }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'quay.io/team/app:1' }));
 
       expectProblem(result, 403);
       expect(body.detail).toContain('quay.io');
@@ -687,7 +560,7 @@ describe('POST /jobs handler', () => {
 
   describe('413', () => {
     it('refuses a body over 64 KiB', async () => {
-      const { result } = await invoke(postJobs({ image: 'alpine', command: ['x'.repeat(64 * 1024)] }));
+      const { result } = await invoke(postJobsEvent({ image: 'alpine', command: ['x'.repeat(64 * 1024)] }));
 
       expectProblem(result, 413);
       expect(batchMock.calls()).toHaveLength(0);
@@ -698,7 +571,9 @@ describe('POST /jobs handler', () => {
     it('refuses an image whose manifest does not exist, naming it', async () => {
       manifestExists.mockResolvedValue(false);
 
-      const { result, body } = await invoke(postJobs({ image: 'registry.example.com/team/app:missing' }));
+      const { result, body } = await invoke(
+        postJobsEvent({ image: 'registry.example.com/team/app:missing' }),
+      );
 
       expectProblem(result, 422);
       expect(body.detail).toContain('registry.example.com/team/app:missing');
@@ -710,7 +585,7 @@ describe('POST /jobs handler', () => {
         new RegistryError('unauthorized', 'public.ecr.aws', 401, 'public.ecr.aws answered 401'),
       );
 
-      const { result } = await invoke(postJobs({ image: 'public.ecr.aws/team/private:1' }));
+      const { result } = await invoke(postJobsEvent({ image: 'public.ecr.aws/team/private:1' }));
 
       expectProblem(result, 422);
     });
@@ -720,7 +595,7 @@ describe('POST /jobs handler', () => {
         new RegistryError('not-found', 'docker.io', 401, 'registry docker.io has no repository team/tpyo'),
       );
 
-      const { result, body } = await invoke(postJobs({ image: 'team/tpyo:1' }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'team/tpyo:1' }));
 
       expectProblem(result, 422);
       expect(body.detail).toBe(
@@ -731,8 +606,8 @@ describe('POST /jobs handler', () => {
     it('does not cache a missing image', async () => {
       manifestExists.mockResolvedValueOnce(false).mockResolvedValueOnce(true);
 
-      const first = await invoke(postJobs({ image: 'registry.example.com/team/app:soon' }));
-      const second = await invoke(postJobs({ image: 'registry.example.com/team/app:soon' }));
+      const first = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:soon' }));
+      const second = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:soon' }));
 
       expect([first.result.statusCode, second.result.statusCode]).toEqual([422, 202]);
     });
@@ -744,9 +619,9 @@ describe('POST /jobs handler', () => {
       ['DescribeJobDefinitions', (error) => batchMock.on(DescribeJobDefinitionsCommand).rejects(error)],
       ['RegisterJobDefinition', (error) => batchMock.on(RegisterJobDefinitionCommand).rejects(error)],
     ])('answers 429 with Retry-After when AWS Batch throttles %s', async (_name, throttle) => {
-      throttle(throttled('TooManyRequestsException'));
+      throttle(batchTooManyRequests());
 
-      const { result, body } = await invoke(postJobs({ image: 'alpine' }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'alpine' }));
 
       expectProblem(result, 429);
       expect(result.headers?.['retry-after']).toBe('2');
@@ -763,7 +638,7 @@ describe('POST /jobs handler', () => {
         }),
       );
 
-      const { result } = await invoke(postJobs({ image: 'alpine' }));
+      const { result } = await invoke(postJobsEvent({ image: 'alpine' }));
 
       expectProblem(result, 429);
       expect(result.headers?.['retry-after']).toBe('2');
@@ -781,7 +656,7 @@ describe('POST /jobs handler', () => {
         new RegistryError(kind, 'registry.example.com', status, `registry.example.com failed (${kind})`),
       );
 
-      const { result, body } = await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
 
       expectProblem(result, 502);
       expect(body.detail).toMatch(detail);
@@ -795,8 +670,8 @@ describe('POST /jobs handler', () => {
         .mockRejectedValueOnce(new RegistryError('unauthorized', 'registry.example.com', 401, 'refused'))
         .mockResolvedValue(true);
 
-      const first = await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
-      const second = await invoke(postJobs({ image: 'registry.example.com/team/app:1' }));
+      const first = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
+      const second = await invoke(postJobsEvent({ image: 'registry.example.com/team/app:1' }));
 
       expect([first.result.statusCode, second.result.statusCode]).toEqual([502, 202]);
       expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 2);
@@ -812,8 +687,8 @@ describe('POST /jobs handler', () => {
           jobId: JOB_ID,
         });
 
-      const first = await invoke(postJobs({ image: 'alpine' }));
-      const second = await invoke(postJobs({ image: 'alpine' }));
+      const first = await invoke(postJobsEvent({ image: 'alpine' }));
+      const second = await invoke(postJobsEvent({ image: 'alpine' }));
 
       expect([first.result.statusCode, second.result.statusCode]).toEqual([502, 202]);
       expect(batchMock).toHaveReceivedCommandTimes(DescribeJobDefinitionsCommand, 2);
@@ -827,7 +702,7 @@ describe('POST /jobs handler', () => {
         }),
       );
 
-      const { result, body } = await invoke(postJobs({ image: 'alpine' }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'alpine' }));
 
       expectProblem(result, 502);
       expect(result.body).not.toContain('internal-detail');
@@ -836,13 +711,13 @@ describe('POST /jobs handler', () => {
 
     it('answers 502 without details when the registry secret is malformed', async () => {
       secretsMock.on(GetSecretValueCommand).resolves({
-        ARN: SECRET_ARN,
+        ARN: REGISTRY_SECRET_ARN,
         Name: 'brg/registries',
         VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE22222',
         SecretString: JSON.stringify({ username: 'bot', password: '' }),
       });
 
-      const { result, body } = await invoke(postJobs({ image: 'alpine' }));
+      const { result, body } = await invoke(postJobsEvent({ image: 'alpine' }));
 
       expectProblem(result, 502);
       expect(body.detail).toBe('The gateway cannot use its registry credentials.');

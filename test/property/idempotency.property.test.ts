@@ -1,104 +1,56 @@
-import {
-  BatchClient,
-  BatchServiceException,
-  DescribeJobDefinitionsCommand,
-  RegisterJobDefinitionCommand,
-  SubmitJobCommand,
-  type SubmitJobCommandInput,
-} from '@aws-sdk/client-batch';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
+import { SubmitJobCommand, type SubmitJobCommandInput } from '@aws-sdk/client-batch';
 import fc from 'fast-check';
-import type { HttpEvent } from '../../lib/http';
 import { logger } from '../../lib/logger';
-import { RegistryClient } from '../../lib/registry/client';
-import { setEnv } from '../helpers/env';
 import { dynamoThrottled, FakeIdempotencyTable } from '../helpers/fake-idempotency-table';
-import { loadFixture } from '../helpers/fixtures';
-import { mockJobQueue } from '../helpers/job-queue';
+import { batchTooManyRequests, lambdaContext, OWNER } from '../helpers/handler-harness';
+import {
+  acceptJob,
+  IDEMPOTENCY_ENV,
+  numberedJobId,
+  postJobsEvent,
+  submitJobHarness,
+} from '../helpers/submit-job-harness';
 
 // 2 000 generated sequences of (key, body, caller) requests, some concurrent, with DynamoDB and
 // Batch throttling at random: never two jobs for one (owner, key), never a 5xx, a 202 exactly
 // when the (owner, key) has its job, and every 202 of an (owner, key) names that one job.
 
-type SubmitJobModule = typeof import('../../handlers/submit-job');
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
-const ROLE = 'arn:aws:sts::123456789012:assumed-role/job-submitter';
 const CALLERS = [
-  `${ROLE}/session-a`,
-  `${ROLE}/session-b`,
+  `${OWNER}/session-a`,
+  `${OWNER}/session-b`,
   'arn:aws:sts::123456789012:assumed-role/other-team/run',
   'arn:aws:iam::123456789012:user/ci',
 ] as const;
 const OWNERS = [
-  ROLE,
-  ROLE,
+  OWNER,
+  OWNER,
   'arn:aws:sts::123456789012:assumed-role/other-team',
   'arn:aws:iam::123456789012:user/ci',
 ];
 const KEYS = ['k1', 'k2', 'k 3'] as const;
 
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-const context = { awsRequestId: 'property', getRemainingTimeInMillis: () => 27_000 } as Context;
-let mod: SubmitJobModule;
-let restoreEnv: (() => void) | undefined;
+const { batchMock, handle } = submitJobHarness({
+  env: IDEMPOTENCY_ENV,
+  registries: [{ registry_url: 'https://registry.example.com', username: 'bot', password: 'pw-property' }],
+});
+const context = lambdaContext(27_000, 'property');
 const table = new FakeIdempotencyTable();
 let jobs: SubmitJobCommandInput[] = [];
 let throttleRate = 0;
 let random: () => number = Math.random;
 
-beforeAll(async () => {
-  restoreEnv = setEnv({
-    AWS_REGION: 'us-east-1',
-    REGISTRY_SECRET_ARN: SECRET_ARN,
-    JOB_QUEUE: 'private-registry-jobs',
-    // Per-task credentials (SPEC §11) are another suite's subject.
-    TASK_CREDENTIALS: 'false',
-    IDEMPOTENCY_TABLE: 'brg-idempotency',
-  });
-  mod = await import('../../handlers/submit-job');
+beforeAll(() => {
   logger.setLogLevel('SILENT');
   table.install();
   table.fault = () => (random() < throttleRate ? dynamoThrottled() : undefined);
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [
-        { registry_url: 'https://registry.example.com', username: 'bot', password: 'pw-property' },
-      ],
-    }),
-  });
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  mockJobQueue(batchMock, 'private-registry-jobs');
-  batchMock.on(RegisterJobDefinitionCommand).callsFake((input: { jobDefinitionName: string }) => ({
-    jobDefinitionArn: `arn:aws:batch:us-east-1:123456789012:job-definition/${input.jobDefinitionName}:1`,
-  }));
-  batchMock.on(SubmitJobCommand).callsFake(async (input: SubmitJobCommandInput) => {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (random() < throttleRate) {
-      throw new BatchServiceException({
-        name: 'TooManyRequestsException',
-        $fault: 'client',
-        $metadata: { httpStatusCode: 429 },
-        message: 'Too Many Requests',
-      });
-    }
-    jobs.push(input);
-    const jobId = `00000000-0000-4000-8000-${String(jobs.length).padStart(12, '0')}`;
-    return { jobArn: `arn:aws:batch:us-east-1:123456789012:job/${jobId}`, jobName: input.jobName, jobId };
-  });
-  jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
 });
 
-afterAll(() => {
-  restoreEnv?.();
-  jest.restoreAllMocks();
+beforeEach(() => {
+  batchMock.on(SubmitJobCommand).callsFake(async (input: SubmitJobCommandInput) => {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (random() < throttleRate) throw batchTooManyRequests();
+    return acceptJob(jobs, input);
+  });
 });
 
 interface Step {
@@ -131,11 +83,11 @@ function requestBody(step: Step): string {
 }
 
 async function send(step: Step): Promise<{ step: Step; status: number; jobId?: string }> {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = requestBody(step);
-  event.headers['idempotency-key'] = KEYS[step.key] ?? '';
-  event.requestContext.authorizer.iam.userArn = CALLERS[step.caller] ?? '';
-  const result = await mod.handler(event, context);
+  const event = postJobsEvent(requestBody(step), {
+    key: KEYS[step.key] ?? '',
+    userArn: CALLERS[step.caller] ?? '',
+  });
+  const result = await handle(event, context);
   const jobId =
     result.statusCode === 202 ? (JSON.parse(result.body ?? '{}') as { jobId: string }).jobId : undefined;
   return { step, status: result.statusCode ?? 0, ...(jobId ? { jobId } : {}) };
@@ -185,7 +137,7 @@ describe('Idempotency-Key (properties)', () => {
             const submitted = jobs
               .map((job, index) => ({
                 job,
-                jobId: `00000000-0000-4000-8000-${String(index + 1).padStart(12, '0')}`,
+                jobId: numberedJobId(index + 1),
               }))
               .filter(
                 ({ job }) =>
