@@ -11,7 +11,8 @@ export const INSTANCE_CREDENTIALS_OFF_REASON =
  * configured, or instance credentials are off. Each configured compute environment is reported
  * (pure): Fargate ones, and any in the hardened mode, as `not-applicable`; an EC2 one that would
  * need instance credentials but has no LAUNCH_TEMPLATE_ID to get them from is refused, and a
- * missing one failed — either blocks the rollout before anything changes.
+ * missing one failed — either blocks the rollout before anything changes. The result names no
+ * launch template: none is involved.
  */
 export function withoutInstances(
   settings: Pick<RolloutSettings, 'computeEnvironments' | 'instanceCredentials'>,
@@ -41,14 +42,8 @@ export function withoutInstances(
       };
     },
   );
-  return {
-    kind: computeEnvironments.some(isProblem) ? 'blocked' : 'no-instances',
-    result: {
-      launchTemplateId: '',
-      launchTemplateVersion: 0,
-      createdLaunchTemplateVersion: false,
-      computeEnvironments,
-      prunedVersions: [],
-    },
-  };
+  const result = { createdLaunchTemplateVersion: false, computeEnvironments, prunedVersions: [] };
+  return computeEnvironments.some(isProblem)
+    ? { kind: 'blocked', result: { ...result, blocked: true } }
+    : { kind: 'no-instances', result };
 }

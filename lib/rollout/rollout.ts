@@ -113,6 +113,7 @@ async function planFleet(deps: RolloutDeps): Promise<FleetPlan> {
   return {
     kind: 'blocked',
     result: {
+      blocked: true,
       launchTemplateId: settings.launchTemplateId,
       launchTemplateVersion: defaultVersionOf(state),
       createdLaunchTemplateVersion: false,
@@ -179,9 +180,11 @@ async function rollOutToFleet(
 function report(logger: LogSink, summary: RolloutSummary): RolloutSummary {
   logger.info('rollout summary', {
     secretVersionId: summary.secretVersionId,
+    ...(summary.blocked ? { blocked: true } : {}),
     ...(summary.superseded ? { superseded: summary.superseded } : {}),
-    launchTemplateId: summary.launchTemplateId,
-    launchTemplateVersion: summary.launchTemplateVersion,
+    ...(summary.launchTemplateId !== undefined
+      ? { launchTemplateId: summary.launchTemplateId, launchTemplateVersion: summary.launchTemplateVersion }
+      : {}),
     createdLaunchTemplateVersion: summary.createdLaunchTemplateVersion,
     computeEnvironments: summary.computeEnvironments.map((result) => ({
       computeEnvironment: result.computeEnvironment,

@@ -86,22 +86,62 @@ export interface ComputeEnvironmentResult {
 
 export interface RolloutSummary {
   readonly secretVersionId: string;
-  /** Empty, with version 0, when the rollout configures no instances (SPEC §11). */
-  readonly launchTemplateId: string;
-  readonly launchTemplateVersion: number;
-  /** False when a version for this secret version already existed and was reused. */
+  /**
+   * The launch template and the version this rollout made the default (created or reused); when
+   * it was blocked, the default it left unmoved. Absent when the rollout configures no instances
+   * (no launch template, or INSTANCE_CREDENTIALS=false; SPEC §11): there is no version to name.
+   */
+  readonly launchTemplateId?: string;
+  readonly launchTemplateVersion?: number;
+  /** False when a version for this secret version already existed and was reused, or none applies. */
   readonly createdLaunchTemplateVersion: boolean;
   readonly computeEnvironments: readonly ComputeEnvironmentResult[];
   readonly prunedVersions: readonly number[];
+  /**
+   * Set when a compute environment that can never take the update (or does not exist) stopped the
+   * rollout before anything changed: no credential secret, launch template or compute environment.
+   */
+  readonly blocked?: true;
   /** Set when V stopped being wanted mid-rollout: why. Nothing was moved after that point. */
   readonly superseded?: string;
   /** The registry credential secrets (SPEC §11), when TASK_CREDENTIALS=true. */
   readonly credentialSecrets?: readonly CredentialSecretResult[];
 }
 
+/** A compute environment result whose outcome makes the rollout incomplete. */
+export type ProblemResult = ComputeEnvironmentResult & {
+  readonly outcome: Extract<ComputeEnvironmentOutcome, { kind: 'refused' | 'failed' }>;
+};
+
 /** Whether a compute environment's outcome makes the rollout incomplete. */
-export function isProblem(result: ComputeEnvironmentResult): boolean {
+export function isProblem(result: ComputeEnvironmentResult): result is ProblemResult {
   return result.outcome.kind === 'refused' || result.outcome.kind === 'failed';
+}
+
+/**
+ * What failed, for people: the secret version, what the rollout did to the launch template (if it
+ * has one), and each refused or failed compute environment with its reason.
+ */
+function rolloutErrorMessage(summary: RolloutSummary): string {
+  const problems = summary.computeEnvironments
+    .filter(isProblem)
+    .map((result) => `${result.computeEnvironment} ${result.outcome.kind}: ${result.outcome.reason}`)
+    .join('; ');
+  const version = `Rollout of secret version ${summary.secretVersionId}`;
+  const launchTemplate =
+    summary.launchTemplateId !== undefined && summary.launchTemplateVersion !== undefined
+      ? { id: summary.launchTemplateId, version: summary.launchTemplateVersion }
+      : undefined;
+  if (summary.blocked) {
+    const unmoved = launchTemplate
+      ? ` (launch template ${launchTemplate.id} stays on version ${launchTemplate.version})`
+      : '';
+    return `${version} changed nothing${unmoved}: ${problems}`;
+  }
+  const to = launchTemplate
+    ? ` to launch template ${launchTemplate.id} version ${launchTemplate.version}`
+    : '';
+  return `${version}${to} is incomplete: ${problems}`;
 }
 
 /** At least one compute environment was refused or failed; the summary says which and why. */
@@ -110,13 +150,7 @@ export class RolloutError extends Error {
   readonly summary: RolloutSummary;
 
   constructor(summary: RolloutSummary) {
-    const problems = summary.computeEnvironments.filter(isProblem).map((result) => {
-      const outcome = result.outcome;
-      return `${result.computeEnvironment} ${outcome.kind}: ${'reason' in outcome ? outcome.reason : ''}`;
-    });
-    super(
-      `Rollout of secret version ${summary.secretVersionId} (launch template ${summary.launchTemplateId} version ${summary.launchTemplateVersion}) is incomplete: ${problems.join('; ')}`,
-    );
+    super(rolloutErrorMessage(summary));
     this.summary = summary;
   }
 }

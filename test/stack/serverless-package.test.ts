@@ -147,34 +147,53 @@ const DESCRIBE_ONLY = new Set([
   'batch:DescribeJobQueues',
 ]);
 
-// What a function's environment may hold: SPEC §5's variables and two runtime settings. No value is a credential.
-const ENVIRONMENT = [
-  'NODE_OPTIONS',
-  'POWERTOOLS_SERVICE_NAME',
-  'REGISTRY_SECRET_ARN',
+// What each function's environment holds: exactly the SPEC §5 variables its handler reads (lib/config.ts,
+// by the config groups it asks for and the fields it uses), plus two runtime settings. No value is a
+// credential. REGISTRY_SECRET_ARN is every function's (loadConfig requires it); the staging secret is
+// only rotateSecret's (createSecret copies the staged value).
+const EVERY_FUNCTION = ['NODE_OPTIONS', 'POWERTOOLS_SERVICE_NAME', 'REGISTRY_SECRET_ARN'];
+const ROLLOUT_ENVIRONMENT = [
+  'STAGE',
   'LAUNCH_TEMPLATE_ID',
   'COMPUTE_ENVIRONMENTS',
-  'JOB_QUEUE',
-  'JOB_ROLE_ARN',
-  'ALLOWED_REGISTRIES',
-  'VERIFY_IMAGES',
   'VERIFY_CREDENTIALS',
   'UPDATE_TERMINATE_JOBS',
   'UPDATE_JOB_TIMEOUT_MINUTES',
   'KEEP_LAUNCH_TEMPLATE_VERSIONS',
-  'STAGE',
-  'EVENT_BUS_NAME',
-  'CONVERGENCE_TABLE',
-  'REGISTRY_STAGING_SECRET_ARN',
   'TASK_CREDENTIALS',
   'INSTANCE_CREDENTIALS',
   'REGISTRY_SECRET_PREFIX',
-  'EXECUTION_ROLE_ARN',
-  'ASSIGN_PUBLIC_IP',
-  'IDEMPOTENCY_TABLE',
-  'ADMIN_PRINCIPALS',
-  'BRG_LOCAL_CALLER',
 ];
+const JOB_READER_ENVIRONMENT = ['JOB_QUEUE', 'ADMIN_PRINCIPALS', 'BRG_LOCAL_CALLER'];
+const EXPECTED_ENVIRONMENT: Record<string, string[]> = {
+  rotateSecret: [...ROLLOUT_ENVIRONMENT, 'REGISTRY_STAGING_SECRET_ARN'],
+  onSecretChanged: ROLLOUT_ENVIRONMENT,
+  submitJob: [
+    'STAGE',
+    'JOB_QUEUE',
+    'JOB_ROLE_ARN',
+    'ALLOWED_REGISTRIES',
+    'VERIFY_IMAGES',
+    'TASK_CREDENTIALS',
+    'REGISTRY_SECRET_PREFIX',
+    'EXECUTION_ROLE_ARN',
+    'ASSIGN_PUBLIC_IP',
+    'IDEMPOTENCY_TABLE',
+    'BRG_LOCAL_CALLER',
+  ],
+  getJob: JOB_READER_ENVIRONMENT,
+  cancelJob: JOB_READER_ENVIRONMENT,
+  listRegistries: ['ALLOWED_REGISTRIES'],
+  getJobLogs: JOB_READER_ENVIRONMENT,
+  fleetReport: ['STAGE', 'COMPUTE_ENVIRONMENTS', 'EVENT_BUS_NAME', 'CONVERGENCE_TABLE'],
+};
+
+/** The names of a function's environment variables, sorted. */
+function environmentOf(functionKey: string): string[] {
+  const fn = resources[`${functionKey[0]?.toUpperCase()}${functionKey.slice(1)}LambdaFunction`];
+  if (!fn) throw new Error(`no function ${functionKey}`);
+  return Object.keys((fn.Properties.Environment as { Variables: Record<string, Json> }).Variables).sort();
+}
 
 // Parameter secretKmsKeyArn empty by default: the statement sits behind the HasSecretKmsKey condition.
 const DECRYPT_THROUGH_SECRETS_MANAGER = {
@@ -473,11 +492,18 @@ describe('serverless package', () => {
     expect(secret?.GenerateSecretString).toBeUndefined();
     expect(templateText).not.toMatch(/"(SecretString|Password|password|ECS_ENGINE_AUTH_DATA)"\s*:/);
     expect(templateText).not.toMatch(/dckr_pat_|ghp_|glpat-|AKIA[0-9A-Z]{16}/);
-    for (const [, fn] of ofType('AWS::Lambda::Function')) {
-      const variables = (fn.Properties.Environment as { Variables: Record<string, Json> }).Variables;
-      for (const name of Object.keys(variables)) expect(ENVIRONMENT).toContain(name);
-    }
+    // Every function's variables are listed below (one test each), so none carries anything else.
+    expect(ofType('AWS::Lambda::Function').map(([name]) => name.replace(/LambdaFunction$/, ''))).toEqual(
+      Object.keys(EXPECTED_ENVIRONMENT).map((key) => `${key[0]?.toUpperCase()}${key.slice(1)}`),
+    );
   });
+
+  it.each(Object.entries(EXPECTED_ENVIRONMENT))(
+    'gives %s only the environment its handler reads',
+    (key, expected) => {
+      expect(environmentOf(key)).toEqual([...EVERY_FUNCTION, ...expected].sort());
+    },
+  );
 
   it('keeps Idempotency-Key records in an on-demand table with TTL, which only submitJob reads and writes', () => {
     const table = resources.IdempotencyTable;
@@ -652,6 +678,11 @@ describe('serverless package', () => {
     expect(staging?.Condition).toBeUndefined();
     expect(staging?.Properties.SecretString).toBeUndefined();
     expect(rotateSecret.Variables.REGISTRY_STAGING_SECRET_ARN).toEqual({ Ref: 'RegistryStagingSecret' });
+    expect(
+      Object.keys(EXPECTED_ACTIONS).filter((key) =>
+        environmentOf(key).includes('REGISTRY_STAGING_SECRET_ARN'),
+      ),
+    ).toEqual(['rotateSecret']);
     expect(readers.map(([name]) => name)).toEqual([roleOf('rotateSecret')]);
     expect(statementsOf(roleOf('rotateSecret'))).toContainEqual(
       expect.objectContaining({

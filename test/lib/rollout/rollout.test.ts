@@ -299,7 +299,9 @@ describe('rollout', () => {
     const failure = rollout(deps, target);
 
     await expect(failure).rejects.toThrow(RolloutError);
-    await expect(failure).rejects.toThrow('ce-ondemand failed: it is UPDATING after 3 checks');
+    await expect(failure).rejects.toThrow(
+      `Rollout of secret version ${V} to launch template ${LT_ID} version 4 is incomplete: ce-ondemand failed: it is UPDATING after 3 checks`,
+    );
     expect(deps.sleeps).toEqual([10, 20, 40]);
     expect(batchMock).not.toHaveReceivedCommand(UpdateComputeEnvironmentCommand);
   });
@@ -314,7 +316,11 @@ describe('rollout', () => {
 
     const failure = rollout(deps, target);
 
-    await expect(failure).rejects.toThrow(/ce-legacy refused: its allocation strategy is BEST_FIT/);
+    await expect(failure).rejects.toThrow(
+      new RegExp(
+        `^Rollout of secret version ${V} changed nothing \\(launch template ${LT_ID} stays on version 3\\): ce-legacy refused: its allocation strategy is BEST_FIT`,
+      ),
+    );
     // Nothing moved: the fleet is never left half on the new version.
     expect(ec2Mock).not.toHaveReceivedCommand(CreateLaunchTemplateVersionCommand);
     expect(ec2Mock).not.toHaveReceivedCommand(ModifyLaunchTemplateCommand);
@@ -323,6 +329,7 @@ describe('rollout', () => {
       'rollout summary',
       expect.objectContaining({
         secretVersionId: V,
+        blocked: true,
         launchTemplateVersion: 3,
         computeEnvironments: [
           {

@@ -179,9 +179,9 @@ describe('rollout without instances (SPEC §11)', () => {
     const summary = await rollout(deps, target);
 
     expect(deps.verifier.login).toHaveBeenCalledTimes(2);
+    expect(summary).not.toHaveProperty('launchTemplateId');
+    expect(summary).not.toHaveProperty('launchTemplateVersion');
     expect(summary).toMatchObject({
-      launchTemplateId: '',
-      launchTemplateVersion: 0,
       computeEnvironments: [
         {
           computeEnvironment: 'ce-fargate',
@@ -265,6 +265,32 @@ describe('rollout without instances (SPEC §11)', () => {
         },
       },
     ]);
+    expect((error as RolloutError).message).toBe(
+      `Rollout of secret version ${V} changed nothing: ce-ondemand refused: no LAUNCH_TEMPLATE_ID is configured, so its instances cannot get the new credentials`,
+    );
+    expect(fake.count('ListSecrets')).toBe(0);
+  });
+
+  it('with instance credentials off, fails naming a missing compute environment and no launch template version', async () => {
+    installComputeEnvironments(() => [fargate('ce-fargate')]);
+    const deps = makeDeps({
+      settings: { ...TASK, instanceCredentials: false, computeEnvironments: ['ce-fargate', 'ce-gone'] },
+    });
+
+    const error = await rollout(deps, target).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(RolloutError);
+    expect((error as RolloutError).message).toBe(
+      `Rollout of secret version ${V} changed nothing: ce-gone failed: no such compute environment`,
+    );
+    expect(deps.logger.info).toHaveBeenCalledWith(
+      'rollout summary',
+      expect.not.objectContaining({ launchTemplateId: expect.anything() }),
+    );
+    expect(deps.logger.info).toHaveBeenCalledWith(
+      'rollout summary',
+      expect.not.objectContaining({ launchTemplateVersion: expect.anything() }),
+    );
     expect(fake.count('ListSecrets')).toBe(0);
   });
 });
