@@ -91,7 +91,7 @@ async function deployedStack(stage: string, region: string): Promise<StackRefs> 
       launchTemplateId: outputs.get('LaunchTemplateId') || undefined,
       computeEnvironments: list(outputs.get('ComputeEnvironments')),
       jobQueue: outputs.get('JobQueue'),
-      registrySecretPrefix: outputs.get('RegistrySecretPrefix') ?? DEFAULT_REGISTRY_SECRET_PREFIX,
+      registrySecretPrefix: outputs.get('RegistryCredentialSecretPrefix') ?? DEFAULT_REGISTRY_SECRET_PREFIX,
     };
   } catch (error) {
     if (error instanceof StackError) throw error;
