@@ -4,7 +4,6 @@ import {
   DeleteSecretCommand,
   DescribeSecretCommand,
   GetSecretValueCommand,
-  ListSecretsCommand,
   PutSecretValueCommand,
   RestoreSecretCommand,
   type SecretsManagerClient,
@@ -13,12 +12,12 @@ import {
 import { describeError } from '../errors';
 import type { RegistryCredential } from '../registry/secret';
 import { mapConcurrently } from './concurrency';
+import { listCredentialSecrets } from './list';
 import {
   type CredentialSecretStep,
   credentialSecretTags,
   credentialSecretValue,
   credentialVersionToken,
-  type FoundCredentialSecret,
   holdsCredential,
   planCredentialSecrets,
   RECOVERY_WINDOW_DAYS,
@@ -144,36 +143,6 @@ interface StepContext {
 }
 
 type StepResult = { outcome: CredentialSecretOutcome; restored?: true };
-
-/** Every secret whose name starts with the prefix, those scheduled for deletion included. */
-async function listCredentialSecrets(
-  client: SecretsManagerClient,
-  prefix: string,
-): Promise<FoundCredentialSecret[]> {
-  const found: FoundCredentialSecret[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListSecretsCommand({
-        Filters: [{ Key: 'name', Values: [prefix] }],
-        IncludePlannedDeletion: true,
-        MaxResults: 100,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
-    for (const entry of page.SecretList ?? []) {
-      if (!entry.Name || !entry.ARN || !entry.Name.startsWith(prefix)) continue;
-      found.push({
-        name: entry.Name,
-        arn: entry.ARN,
-        tags: Object.fromEntries((entry.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
-        scheduledForDeletion: entry.DeletedDate !== undefined,
-      });
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return found;
-}
 
 async function create(
   context: StepContext,
