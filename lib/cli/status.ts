@@ -29,7 +29,13 @@ export async function status(clients: CliClients, refs: StackRefs): Promise<Comm
     refs.computeEnvironments.length > 0
       ? describeComputeEnvironments(clients.batch, refs.computeEnvironments)
       : Promise.resolve([]),
-    countFleet(clients, { registrySecretArn: refs.secretArn, computeEnvironments: refs.computeEnvironments }),
+    countFleet(clients, {
+      registrySecretArn: refs.secretArn,
+      computeEnvironments: refs.computeEnvironments,
+      instanceCredentials: refs.instanceCredentials,
+      taskCredentials: refs.taskCredentials,
+      registrySecretPrefix: refs.registrySecretPrefix,
+    }),
     clients.secretsManager.send(
       new ListSecretsCommand({
         Filters: [{ Key: 'name', Values: [refs.registrySecretPrefix] }],
