@@ -8,7 +8,7 @@ import type { CredentialVerifier } from '../rollout/credentials';
 import type { CliClients, StackRefs } from './context';
 import { type CommandResult, section, table } from './output';
 
-/** Instance credentials (SPEC §9): what `check` says whenever EC2 compute environments are configured. */
+/** Instance credentials (SPEC §9): what `check` says when EC2 compute environments are configured with instance credentials on. */
 export const INSTANCE_CREDENTIALS_NOTE =
   'Instance credentials (instanceCredentials=true, the default): a job runs in host network mode and can reach the instance role through the instance metadata service, and so can read the registry secret. Deploy with instanceCredentials=false to keep the secret from jobs; registries are then reached only through per-task credentials.';
 
@@ -35,10 +35,11 @@ export function readSecretFile(file: string): RegistryCredential[] {
   }
 }
 
-function notesFor(described: readonly ComputeEnvironmentDetail[]): string[] {
+function notesFor(described: readonly ComputeEnvironmentDetail[], instanceCredentials: boolean): string[] {
   const notes: string[] = [];
   const fargate = described.filter((ce) => ce.computeResources?.type?.startsWith('FARGATE'));
-  if (described.length > fargate.length) notes.push(INSTANCE_CREDENTIALS_NOTE);
+  // In the hardened mode the instance role cannot read the secret: nothing to warn about.
+  if (instanceCredentials && described.length > fargate.length) notes.push(INSTANCE_CREDENTIALS_NOTE);
   if (fargate.length > 0) {
     notes.push(FARGATE_NETWORK_NOTE.replace('%s', fargate.map((ce) => ce.computeEnvironmentName).join(', ')));
   }
@@ -85,7 +86,7 @@ export async function check(
       (entry) =>
         `${entry.registry}: login failed (${entry.status === null ? entry.reason : `HTTP ${entry.status}, ${entry.reason}`})`,
     );
-  const notes = notesFor(described);
+  const notes = notesFor(described, refs.instanceCredentials);
   const text = [
     section(
       `Registry logins with ${source}`,

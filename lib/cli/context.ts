@@ -17,6 +17,10 @@ export interface StackRefs {
   readonly computeEnvironments: readonly string[];
   readonly jobQueue: string | undefined;
   readonly registrySecretPrefix: string;
+  /** Instances read the registry secret at boot (parameter instanceCredentials); false is the hardened mode. */
+  readonly instanceCredentials: boolean;
+  /** Per-registry credential secrets (parameter taskCredentials). */
+  readonly taskCredentials: boolean;
 }
 
 export interface CliClients {
@@ -36,6 +40,11 @@ export interface GlobalOptions {
 /** The stack could not be found or lacks an output the command needs. Exit 1, never a stack trace. */
 export class StackError extends Error {
   override readonly name = 'StackError';
+}
+
+/** A stack setting as `true`/`false` text (or a JSON boolean); anything else, or nothing, is the stack's default `true`. */
+function flag(value: unknown): boolean {
+  return !(value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false'));
 }
 
 function list(value: string | undefined): string[] {
@@ -68,6 +77,8 @@ function localStack(stateFile: string, region: string): { refs: StackRefs; endpo
       computeEnvironments: list(text('computeEnvironment') ?? text('computeEnvironments')),
       jobQueue: text('jobQueue'),
       registrySecretPrefix: text('registrySecretPrefix') ?? DEFAULT_REGISTRY_SECRET_PREFIX,
+      instanceCredentials: flag(state.instanceCredentials),
+      taskCredentials: flag(state.taskCredentials),
     },
   };
 }
@@ -91,7 +102,10 @@ async function deployedStack(stage: string, region: string): Promise<StackRefs> 
       launchTemplateId: outputs.get('LaunchTemplateId') || undefined,
       computeEnvironments: list(outputs.get('ComputeEnvironments')),
       jobQueue: outputs.get('JobQueue'),
-      registrySecretPrefix: outputs.get('RegistrySecretPrefix') ?? DEFAULT_REGISTRY_SECRET_PREFIX,
+      registrySecretPrefix: outputs.get('RegistryCredentialSecretPrefix') ?? DEFAULT_REGISTRY_SECRET_PREFIX,
+      // A stack deployed before these outputs existed is read with the parameters' defaults (true).
+      instanceCredentials: flag(outputs.get('InstanceCredentials')),
+      taskCredentials: flag(outputs.get('TaskCredentials')),
     };
   } catch (error) {
     if (error instanceof StackError) throw error;

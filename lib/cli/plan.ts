@@ -19,6 +19,7 @@ const KEEP_VERSIONS = 10;
 /**
  * `plan` (SPEC §12): what a rollout of AWSCURRENT would change, with the rollout's own planning
  * (findVersionFor, planComputeEnvironment, planPrune). Reads only: Describe calls, no write.
+ * Without a launch template, or with instance credentials off, the rollout moves no instance.
  * A compute environment the rollout would refuse, or fail on, is a problem (exit 1).
  */
 export async function plan(clients: CliClients, refs: StackRefs): Promise<CommandResult> {
@@ -31,8 +32,11 @@ export async function plan(clients: CliClients, refs: StackRefs): Promise<Comman
       problems: ['no AWSCURRENT version'],
     };
   }
-  if (!refs.launchTemplateId) {
-    const text = `A rollout of ${secretVersionId} would verify the credentials and sync the registry credential secrets only (no launch template).`;
+  if (!refs.launchTemplateId || !refs.instanceCredentials) {
+    const why = refs.instanceCredentials
+      ? 'no launch template'
+      : 'instance credentials are off: no launch template version, no compute environment update';
+    const text = `A rollout of ${secretVersionId} would verify the credentials and sync the registry credential secrets only (${why}).`;
     return {
       data: { secretVersionId, launchTemplate: null, computeEnvironments: [], prune: [] },
       text,

@@ -15,7 +15,11 @@ export const CONVERGED_DETAIL_TYPE = 'Registry Credentials Converged';
 /** How long a run that claimed the announcement has to send it before another run may take over. */
 export const CLAIM_LEASE_MS = 5 * 60_000;
 
-/** The `detail` of the "Registry Credentials Converged" event (SPEC §12). */
+/**
+ * The `detail` of the "Registry Credentials Converged" event: SPEC §12's fields, plus the compute
+ * environments whose instances hold no registry credentials (and why) and, with task credentials,
+ * how many registry credential secrets carry the version.
+ */
 export interface ConvergedDetail {
   readonly secretArn: string;
   readonly secretVersionId: string;
@@ -26,6 +30,8 @@ export interface ConvergedDetail {
     readonly unknown: number;
   }[];
   readonly instances: number;
+  readonly notApplicable: readonly { readonly name: string; readonly reason: string }[];
+  readonly credentialSecrets?: number;
 }
 
 export interface ConvergenceDeps {
@@ -52,6 +58,8 @@ export function convergedDetail(counts: FleetCounts): ConvergedDetail {
       unknown,
     })),
     instances: counts.instances,
+    notApplicable: counts.notApplicable,
+    ...(counts.credentialSecrets ? { credentialSecrets: counts.credentialSecrets.current } : {}),
   };
 }
 

@@ -1,3 +1,5 @@
+import type { CredentialSecretCounts } from './credential-secrets';
+
 /** The ECS container instance attribute the boot script sets to the secret version it loaded (SPEC §12). */
 export const SECRET_VERSION_ATTRIBUTE = 'batch-registry-gateway.secret-version';
 
@@ -21,18 +23,38 @@ export interface ComputeEnvironmentCounts {
   readonly versions: Readonly<Record<string, number>>;
 }
 
+/** A configured compute environment that was not counted, and why. */
+export interface UncountedComputeEnvironment {
+  readonly name: string;
+  readonly reason: string;
+}
+
 /** The fleet's counts, totals over the compute environments. */
 export interface FleetCounts {
   readonly secretArn: string;
   readonly secretVersionId: string;
+  /**
+   * Instances read the registry secret at boot (INSTANCE_CREDENTIALS). When false (the hardened
+   * mode) no instance holds registry credentials: none is counted, and instances never block
+   * convergence.
+   */
+  readonly instanceCredentials: boolean;
+  /** The counted compute environments. */
   readonly computeEnvironments: readonly ComputeEnvironmentCounts[];
-  /** Configured compute environments that were not counted, and why (Fargate, missing, no cluster). */
-  readonly skipped: readonly { readonly name: string; readonly reason: string }[];
+  /** Compute environments whose instances hold no registry credentials (Fargate, EKS, instance credentials off). */
+  readonly notApplicable: readonly UncountedComputeEnvironment[];
+  /** Compute environments that could not be counted (missing, no cluster yet). */
+  readonly skipped: readonly UncountedComputeEnvironment[];
   readonly instances: number;
   readonly current: number;
   readonly stale: number;
   readonly unknown: number;
-  /** Every instance is current (zero instances included): old credentials may be revoked. */
+  /** With task credentials (TASK_CREDENTIALS): the registry credential secrets by version. */
+  readonly credentialSecrets?: CredentialSecretCounts;
+  /**
+   * Every counted instance is current (zero instances included) and, with task credentials, every
+   * registry credential secret carries AWSCURRENT's version: old credentials may be revoked.
+   */
   readonly converged: boolean;
 }
 
@@ -70,27 +92,25 @@ export function countComputeEnvironment(
   };
 }
 
-/** Totals over compute environments (pure); converged when no instance is stale or unknown. */
-export function summariseFleet(
-  secretArn: string,
-  secretVersionId: string,
-  computeEnvironments: readonly ComputeEnvironmentCounts[],
-  skipped: FleetCounts['skipped'],
-): FleetCounts {
+/** What summariseFleet totals: the counted compute environments and what was left out. */
+export type FleetParts = Omit<FleetCounts, 'instances' | 'current' | 'stale' | 'unknown' | 'converged'>;
+
+/**
+ * Totals over compute environments (pure); converged when no counted instance is stale or
+ * unknown and no registry credential secret is stale.
+ */
+export function summariseFleet(parts: FleetParts): FleetCounts {
   const sum = (pick: (counts: ComputeEnvironmentCounts) => number) =>
-    computeEnvironments.reduce((total, counts) => total + pick(counts), 0);
+    parts.computeEnvironments.reduce((total, counts) => total + pick(counts), 0);
   const current = sum((counts) => counts.current);
   const stale = sum((counts) => counts.stale);
   const unknown = sum((counts) => counts.unknown);
   return {
-    secretArn,
-    secretVersionId,
-    computeEnvironments,
-    skipped,
+    ...parts,
     instances: current + stale + unknown,
     current,
     stale,
     unknown,
-    converged: stale === 0 && unknown === 0,
+    converged: stale === 0 && unknown === 0 && (parts.credentialSecrets?.stale.length ?? 0) === 0,
   };
 }

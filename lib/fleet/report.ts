@@ -5,14 +5,22 @@ import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeSecretCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { MetricsSink } from '../metrics';
 import { versionWithStage } from '../registry/secret-store';
-import { describeComputeEnvironments, isComputeEnvironment } from '../rollout/compute-environments';
+import {
+  describeComputeEnvironments,
+  FARGATE_REASON,
+  isComputeEnvironment,
+} from '../rollout/compute-environments';
+import { INSTANCE_CREDENTIALS_OFF_REASON } from '../rollout/no-instances';
+import { listCredentialSecrets } from '../task-credentials/list';
 import { type Announcement, announceConvergence, convergedDetail } from './convergence';
 import {
   type ComputeEnvironmentCounts,
   countComputeEnvironment,
   type FleetCounts,
   summariseFleet,
+  type UncountedComputeEnvironment,
 } from './counts';
+import { countCredentialSecrets } from './credential-secrets';
 import { readCluster } from './ecs';
 
 export interface FleetReadDeps {
@@ -24,60 +32,102 @@ export interface FleetReadDeps {
 export interface FleetSettings {
   readonly registrySecretArn: string;
   readonly computeEnvironments: readonly string[];
+  /** INSTANCE_CREDENTIALS: false (the hardened mode) counts no instance, they hold no registry credentials. */
+  readonly instanceCredentials: boolean;
+  /** TASK_CREDENTIALS: the registry credential secrets must carry AWSCURRENT's version too. */
+  readonly taskCredentials: boolean;
+  /** REGISTRY_SECRET_PREFIX: where the registry credential secrets are. */
+  readonly registrySecretPrefix: string;
 }
 
-/** Why a configured compute environment has no instances to count, or undefined when it has a cluster. */
-function notCounted(detail: ComputeEnvironmentDetail | undefined): string | undefined {
-  if (!detail) return 'no such compute environment';
+/** Why a configured compute environment's instances hold no registry credentials, if they do not. */
+function notApplicable(detail: ComputeEnvironmentDetail): string | undefined {
   const type = detail.computeResources?.type;
-  if (type === 'FARGATE' || type === 'FARGATE_SPOT') return `not applicable: ${type} has no instances`;
-  if (detail.containerOrchestrationType === 'EKS') return 'not applicable: it runs on Amazon EKS';
-  if (!detail.ecsClusterArn) return 'it has no ECS cluster yet';
+  if (type === 'FARGATE' || type === 'FARGATE_SPOT') return FARGATE_REASON;
+  if (detail.containerOrchestrationType === 'EKS')
+    return 'it runs on Amazon EKS: no ECS container instances to count';
   return undefined;
+}
+
+type CountOutcome =
+  | { readonly kind: 'counted'; readonly counts: ComputeEnvironmentCounts }
+  | { readonly kind: 'not-applicable' | 'skipped'; readonly entry: UncountedComputeEnvironment };
+
+/** Counts one configured compute environment on its cluster, or says why it is not counted. */
+async function countOne(
+  ecs: ECSClient,
+  name: string,
+  detail: ComputeEnvironmentDetail | undefined,
+  secretVersionId: string,
+): Promise<CountOutcome> {
+  if (!detail) return { kind: 'skipped', entry: { name, reason: 'no such compute environment' } };
+  const reason = notApplicable(detail);
+  if (reason !== undefined) return { kind: 'not-applicable', entry: { name, reason } };
+  if (!detail.ecsClusterArn) return { kind: 'skipped', entry: { name, reason: 'it has no ECS cluster yet' } };
+  const cluster = await readCluster(ecs, detail.ecsClusterArn);
+  return {
+    kind: 'counted',
+    counts: countComputeEnvironment(
+      detail.computeEnvironmentName ?? name,
+      cluster.instanceArns,
+      cluster.attributes,
+      secretVersionId,
+    ),
+  };
 }
 
 /**
  * Counts the fleet's container instances by the secret version they loaded (SPEC §12), reading
- * only: DescribeSecret (AWSCURRENT's version), one DescribeComputeEnvironments, then per EC2
- * compute environment, concurrently, ListAttributes and ListContainerInstances (ACTIVE, DRAINING)
- * on its ecsClusterArn, all pages. AWS calls grow with compute environments and pages, never with
- * instances. Throws when the secret has no AWSCURRENT version or an AWS call fails.
+ * only: DescribeSecret (AWSCURRENT's version); with instance credentials one
+ * DescribeComputeEnvironments, then per EC2 compute environment, concurrently, ListAttributes and
+ * ListContainerInstances (ACTIVE, DRAINING) on its ecsClusterArn, all pages; with task credentials
+ * ListSecrets under the prefix, all pages. AWS calls grow with compute environments and pages,
+ * never with instances. With instance credentials off (the hardened mode) every configured compute
+ * environment is not applicable and neither Batch nor ECS is called. Throws when the secret has no
+ * AWSCURRENT version or an AWS call fails.
  */
 export async function countFleet(deps: FleetReadDeps, settings: FleetSettings): Promise<FleetCounts> {
-  const [secret, described] = await Promise.all([
+  const [secret, described, found] = await Promise.all([
     deps.secretsManager.send(new DescribeSecretCommand({ SecretId: settings.registrySecretArn })),
-    settings.computeEnvironments.length > 0
+    settings.instanceCredentials && settings.computeEnvironments.length > 0
       ? describeComputeEnvironments(deps.batch, settings.computeEnvironments)
       : Promise.resolve([]),
+    settings.taskCredentials
+      ? listCredentialSecrets(deps.secretsManager, settings.registrySecretPrefix)
+      : Promise.resolve(undefined),
   ]);
   const secretVersionId = versionWithStage(secret.VersionIdsToStages, 'AWSCURRENT');
   if (!secret.ARN || !secretVersionId) {
     throw new Error(`Secret ${settings.registrySecretArn} has no AWSCURRENT version`);
   }
-  const skipped: { name: string; reason: string }[] = [];
-  const counted = await Promise.all(
-    settings.computeEnvironments.map(async (name): Promise<ComputeEnvironmentCounts | undefined> => {
-      const detail = described.find((candidate) => isComputeEnvironment(candidate, name));
-      const reason = notCounted(detail);
-      if (reason !== undefined || !detail?.ecsClusterArn) {
-        skipped.push({ name, reason: reason ?? 'it has no ECS cluster yet' });
-        return undefined;
-      }
-      const cluster = await readCluster(deps.ecs, detail.ecsClusterArn);
-      return countComputeEnvironment(
-        detail.computeEnvironmentName ?? name,
-        cluster.instanceArns,
-        cluster.attributes,
-        secretVersionId,
-      );
-    }),
-  );
-  return summariseFleet(
-    secret.ARN,
+  const outcomes: CountOutcome[] = settings.instanceCredentials
+    ? await Promise.all(
+        settings.computeEnvironments.map((name) =>
+          countOne(
+            deps.ecs,
+            name,
+            described.find((candidate) => isComputeEnvironment(candidate, name)),
+            secretVersionId,
+          ),
+        ),
+      )
+    : settings.computeEnvironments.map((name) => ({
+        kind: 'not-applicable',
+        entry: { name, reason: INSTANCE_CREDENTIALS_OFF_REASON },
+      }));
+  const uncounted = (kind: 'not-applicable' | 'skipped') =>
+    outcomes.flatMap((outcome) => (outcome.kind === kind ? [outcome.entry] : []));
+  return summariseFleet({
+    secretArn: secret.ARN,
     secretVersionId,
-    counted.filter((counts): counts is ComputeEnvironmentCounts => counts !== undefined),
-    skipped,
-  );
+    instanceCredentials: settings.instanceCredentials,
+    computeEnvironments: outcomes.flatMap((outcome) => (outcome.kind === 'counted' ? [outcome.counts] : [])),
+    notApplicable: uncounted('not-applicable'),
+    skipped: uncounted('skipped'),
+    ...(found
+      ? { credentialSecrets: countCredentialSecrets(settings.registrySecretPrefix, found, secretVersionId) }
+      : {}),
+  });
 }
 
 export interface FleetReportDeps extends FleetReadDeps {
@@ -99,20 +149,24 @@ export interface FleetReport extends FleetCounts {
 }
 
 /**
- * fleetReport (SPEC §12): counts the fleet, publishes InstancesCurrent / InstancesStale /
- * InstancesUnknown (one value each, totals), and when every instance is current puts the
- * "Registry Credentials Converged" event, once per secret version (announceConvergence).
+ * fleetReport (SPEC §12): counts the fleet; with instance credentials publishes InstancesCurrent /
+ * InstancesStale / InstancesUnknown (one value each, totals) — in the hardened mode no instance is
+ * measured, so none is published; when the fleet converged (every counted instance and, with task
+ * credentials, every registry credential secret on AWSCURRENT's version) puts the "Registry
+ * Credentials Converged" event, once per secret version (announceConvergence).
  */
 export async function fleetReport(
   deps: FleetReportDeps,
   settings: FleetReportSettings,
 ): Promise<FleetReport> {
   const counts = await countFleet(deps, settings);
-  deps.metrics.publish({
-    InstancesCurrent: counts.current,
-    InstancesStale: counts.stale,
-    InstancesUnknown: counts.unknown,
-  });
+  if (counts.instanceCredentials) {
+    deps.metrics.publish({
+      InstancesCurrent: counts.current,
+      InstancesStale: counts.stale,
+      InstancesUnknown: counts.unknown,
+    });
+  }
   const announcement = counts.converged
     ? await announceConvergence(
         {
@@ -127,6 +181,7 @@ export async function fleetReport(
     : undefined;
   deps.logger.info('fleet report', {
     secretVersionId: counts.secretVersionId,
+    instanceCredentials: counts.instanceCredentials,
     instances: counts.instances,
     current: counts.current,
     stale: counts.stale,
@@ -139,7 +194,9 @@ export async function fleetReport(
       stale,
       unknown,
     })),
+    notApplicable: counts.notApplicable,
     skipped: counts.skipped,
+    ...(counts.credentialSecrets ? { credentialSecrets: counts.credentialSecrets } : {}),
   });
   return { ...counts, ...(announcement ? { announcement } : {}) };
 }

@@ -86,7 +86,8 @@ export function planCredentialSecrets(
   return steps;
 }
 
-function madeFor(prefix: string, registry: string, name: string): boolean {
+/** Whether `name` is the credential secret this service names for `registry` under the prefix. */
+export function madeFor(prefix: string, registry: string, name: string): boolean {
   try {
     return registryCredentialSecretName(prefix, registry) === name;
   } catch {

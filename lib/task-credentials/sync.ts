@@ -1,9 +1,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { ListSecretsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { describeError } from '../errors';
 import type { RegistryCredential } from '../registry/secret';
 import { applyStep, type CredentialSecretOutcome, type StepContext } from './apply-step';
 import { mapConcurrently } from './concurrency';
+import { listCredentialSecrets } from './list';
 import {
   type CredentialSecretStep,
   type FoundCredentialSecret,
@@ -104,36 +105,6 @@ export async function syncCredentialSecrets(
     throw new CredentialSecretSyncError(input.sourceVersionId, results);
   }
   return results;
-}
-
-/** Every secret whose name starts with the prefix, those scheduled for deletion included. */
-async function listCredentialSecrets(
-  client: SecretsManagerClient,
-  prefix: string,
-): Promise<FoundCredentialSecret[]> {
-  const found: FoundCredentialSecret[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListSecretsCommand({
-        Filters: [{ Key: 'name', Values: [prefix] }],
-        IncludePlannedDeletion: true,
-        MaxResults: 100,
-        ...(nextToken ? { NextToken: nextToken } : {}),
-      }),
-    );
-    for (const entry of page.SecretList ?? []) {
-      if (!entry.Name || !entry.ARN || !entry.Name.startsWith(prefix)) continue;
-      found.push({
-        name: entry.Name,
-        arn: entry.ARN,
-        tags: Object.fromEntries((entry.Tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? ''])),
-        scheduledForDeletion: entry.DeletedDate !== undefined,
-      });
-    }
-    nextToken = page.NextToken;
-  } while (nextToken);
-  return found;
 }
 
 /** `load`, called at most once; every caller shares its promise. */

@@ -233,7 +233,8 @@ describe('batch-registry-gateway CLI', () => {
     });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(`Secret ${secretArn}`);
-    expect(human.stdout).toContain('Instances: 0 (0 current, 0 stale, 0 unknown), converged');
+    expect(human.stdout).toContain('Instances: 0 (0 current, 0 stale, 0 unknown)');
+    expect(human.stdout).toContain(`Converged on ${currentVersion}: yes, older credentials may be revoked`);
     expectNoCredential(human);
   });
 

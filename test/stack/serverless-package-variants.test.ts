@@ -255,6 +255,24 @@ describe('serverless package with instanceCredentials=false (hardened) and a KMS
     });
   });
 
+  it('lets fleetReport read the credential secrets, never Batch or ECS: it counts no instance', () => {
+    expect(actionsOf(hardened, 'FleetReportRole')).toEqual(
+      [
+        ...LOGS,
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:ListSecrets',
+        'events:PutEvents',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ].sort(),
+    );
+    expect(hardened.resources.FleetReportLambdaFunction?.Properties.Environment).toMatchObject({
+      Variables: { INSTANCE_CREDENTIALS: 'false', TASK_CREDENTIALS: 'true' },
+    });
+    expect(hardened.outputs.InstanceCredentials?.Value).toBe('false');
+  });
+
   it('lets the rollout create credential secrets with the key, and the execution role decrypt them, through Secrets Manager only', () => {
     const encrypt = statementsOf(hardened, 'RotateSecretRole').find(
       (s) => s.Sid === 'EncryptRegistryCredentialSecrets',

@@ -128,6 +128,7 @@ const EXPECTED_ACTIONS: Record<string, string[]> = {
   fleetReport: [
     ...LOGS,
     'secretsmanager:DescribeSecret',
+    'secretsmanager:ListSecrets',
     'batch:DescribeComputeEnvironments',
     'ecs:ListAttributes',
     'ecs:ListContainerInstances',
@@ -185,7 +186,15 @@ const EXPECTED_ENVIRONMENT: Record<string, string[]> = {
   cancelJob: JOB_READER_ENVIRONMENT,
   listRegistries: ['ALLOWED_REGISTRIES'],
   getJobLogs: JOB_READER_ENVIRONMENT,
-  fleetReport: ['STAGE', 'COMPUTE_ENVIRONMENTS', 'EVENT_BUS_NAME', 'CONVERGENCE_TABLE'],
+  fleetReport: [
+    'STAGE',
+    'COMPUTE_ENVIRONMENTS',
+    'EVENT_BUS_NAME',
+    'CONVERGENCE_TABLE',
+    'INSTANCE_CREDENTIALS',
+    'TASK_CREDENTIALS',
+    'REGISTRY_SECRET_PREFIX',
+  ],
 };
 
 /** The names of a function's environment variables, sorted. */
@@ -552,6 +561,9 @@ describe('serverless package', () => {
       EVENT_BUS_NAME: 'default',
       CONVERGENCE_TABLE: { Ref: 'ConvergenceTable' },
       STAGE: 'test',
+      INSTANCE_CREDENTIALS: 'true',
+      TASK_CREDENTIALS: 'true',
+      REGISTRY_SECRET_PREFIX: 'batch-registry-gateway/test/registry/',
     });
     expect(table).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
@@ -567,6 +579,21 @@ describe('serverless package', () => {
       statements.find((statement) => statement.Sid === 'CountInstancesOfBatchClusters')?.Resource,
     ).toEqual({
       'Fn::Sub': 'arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:cluster/*',
+    });
+  });
+
+  it('grants fleetReport Batch and ECS only with instance credentials, and ListSecrets only with task credentials', () => {
+    const conditions = ((resources.FleetReportRole?.Properties.Policies as Json[]) ?? [])
+      .flatMap((policy) => (policy as { PolicyDocument: { Statement: Json[] } }).PolicyDocument.Statement)
+      .flatMap((statement) => {
+        const conditional = (statement as { 'Fn::If'?: [string, Statement, Json] })['Fn::If'];
+        return conditional ? [[conditional[1].Sid, conditional[0]]] : [];
+      });
+
+    expect(Object.fromEntries(conditions)).toEqual({
+      DescribeNoResourceLevelPermissions: 'HasInstanceCredentials',
+      CountInstancesOfBatchClusters: 'HasInstanceCredentials',
+      FindRegistryCredentialSecretsNoResourceLevelPermissions: 'HasTaskCredentials',
     });
   });
 

@@ -58,6 +58,15 @@ describe('summariseFleet', () => {
     versions: {},
   });
 
+  const parts = (computeEnvironments: ReturnType<typeof counts>[]) => ({
+    secretArn: 'arn',
+    secretVersionId: CURRENT,
+    instanceCredentials: true,
+    computeEnvironments,
+    notApplicable: [],
+    skipped: [],
+  });
+
   it.each([
     ['no compute environment', [], true],
     ['zero instances', [counts('a', 0, 0, 0)], true],
@@ -65,13 +74,22 @@ describe('summariseFleet', () => {
     ['a stale instance', [counts('a', 3, 0, 0), counts('b', 1, 1, 0)], false],
     ['an unknown instance', [counts('a', 3, 0, 1)], false],
   ])('says converged or not with %s', (_case, computeEnvironments, converged) => {
-    const fleet = summariseFleet('arn', CURRENT, computeEnvironments, []);
+    const fleet = summariseFleet(parts(computeEnvironments));
+
+    expect(fleet.converged).toBe(converged);
+  });
+
+  it.each([
+    ['every credential secret current', { current: 2, stale: [] }, true],
+    ['a credential secret on another version', { current: 1, stale: ['prefix/ghcr.io'] }, false],
+  ])('says converged or not with %s', (_case, credentialSecrets, converged) => {
+    const fleet = summariseFleet({ ...parts([counts('a', 3, 0, 0)]), credentialSecrets });
 
     expect(fleet.converged).toBe(converged);
   });
 
   it('totals the counts over compute environments', () => {
-    const fleet = summariseFleet('arn', CURRENT, [counts('a', 3, 1, 0), counts('b', 2, 0, 4)], []);
+    const fleet = summariseFleet(parts([counts('a', 3, 1, 0), counts('b', 2, 0, 4)]));
 
     expect(fleet).toMatchObject({ instances: 10, current: 5, stale: 1, unknown: 4 });
   });

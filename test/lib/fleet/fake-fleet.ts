@@ -3,24 +3,82 @@ import {
   type ComputeEnvironmentDetail,
   DescribeComputeEnvironmentsCommand,
 } from '@aws-sdk/client-batch';
+import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   type ContainerInstanceStatus,
   ECSClient,
   ListAttributesCommand,
   ListContainerInstancesCommand,
 } from '@aws-sdk/client-ecs';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeSecretCommand,
+  ListSecretsCommand,
+  type SecretListEntry,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { SECRET_VERSION_ATTRIBUTE } from '../../../lib/fleet/counts';
+import { type FleetReportSettings, fleetReport } from '../../../lib/fleet/report';
+import type { MetricValues } from '../../../lib/metrics';
 
 export const ACCOUNT = '123456789012';
 export const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:batch-registry-credentials-AbC123`;
 export const CURRENT = 'c0ffee00-1111-2222-3333-444455556666';
 export const OLD = 'deadbeef-1111-2222-3333-444455556666';
+export const PREFIX = 'batch-registry-gateway/test/registry/';
 
 export const ecsMock = mockClient(ECSClient);
 export const batchMock = mockClient(BatchClient);
 export const secretsMock = mockClient(SecretsManagerClient);
+export const dynamoMock = mockClient(DynamoDBClient);
+export const eventsMock = mockClient(EventBridgeClient);
+export const TABLE = 'batch-registry-gateway-test-convergence';
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+
+/** Resets every mock and answers as AWS does when nothing is wrong: no credential secret yet, writes accepted. */
+export function resetFleet(): void {
+  for (const mock of [ecsMock, batchMock, secretsMock, dynamoMock, eventsMock]) mock.reset();
+  installCredentialSecrets([]);
+  dynamoMock.on(PutItemCommand).resolves({});
+  dynamoMock.on(UpdateItemCommand).resolves({});
+  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
+}
+
+/**
+ * One fleetReport over these compute environments, in the default modes (instance and task
+ * credentials on) unless `settings` says otherwise; collects the metrics and log lines.
+ */
+export function runReport(
+  computeEnvironments: readonly string[],
+  settings: Partial<FleetReportSettings> = {},
+) {
+  const published: MetricValues[] = [];
+  const logged: Record<string, unknown>[] = [];
+  const report = fleetReport(
+    {
+      secretsManager: new SecretsManagerClient({}),
+      batch: new BatchClient({}),
+      ecs: new ECSClient({}),
+      dynamodb: new DynamoDBClient({}),
+      eventBridge: new EventBridgeClient({}),
+      metrics: { publish: (values) => published.push(values) },
+      logger: { info: (_message, extra) => logged.push(extra) },
+      now: () => NOW,
+    },
+    {
+      registrySecretArn: SECRET_ARN,
+      computeEnvironments,
+      instanceCredentials: true,
+      taskCredentials: true,
+      registrySecretPrefix: PREFIX,
+      eventBusName: 'ops-bus',
+      convergenceTable: TABLE,
+      ...settings,
+    },
+  );
+  return { report, published, logged };
+}
 
 export interface FakeInstance {
   readonly id: string;
@@ -110,4 +168,45 @@ export function instancesOn(
     status,
     ...(version ? { version } : {}),
   }));
+}
+
+/**
+ * A registry credential secret as ListSecrets lists it: `registry` is its normalised name and its
+ * name's suffix (no character to encode), `version` the source-version tag (undefined: none).
+ */
+export function credentialSecret(
+  registry: string,
+  version: string | undefined,
+  deleted = false,
+): SecretListEntry {
+  return {
+    ARN: `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:${PREFIX}${registry}-Xy9Z8w`,
+    Name: `${PREFIX}${registry}`,
+    Description: `Credentials for registry ${registry}, kept by batch-registry-gateway from the registry secret.`,
+    LastChangedDate: new Date('2026-11-30T08:00:00Z'),
+    CreatedDate: new Date('2026-11-01T08:00:00Z'),
+    Tags: [
+      { Key: 'batch-registry-gateway:registry', Value: registry },
+      ...(version ? [{ Key: 'batch-registry-gateway:source-version', Value: version }] : []),
+    ],
+    SecretVersionsToStages: { 'e3f1a2b4-0000-4000-8000-000000000001': ['AWSCURRENT'] },
+    ...(deleted ? { DeletedDate: new Date('2026-11-30T09:00:00Z') } : {}),
+  };
+}
+
+/** Secrets Manager's ListSecrets over these secrets: the name filter as a prefix, pages of MaxResults with a NextToken. */
+export function installCredentialSecrets(secrets: readonly SecretListEntry[]): void {
+  secretsMock.on(ListSecretsCommand).callsFake((input) => {
+    const prefix =
+      input.Filters?.find((filter: { Key?: string }) => filter.Key === 'name')?.Values?.[0] ?? '';
+    const listed = secrets.filter(
+      (entry) => entry.Name?.startsWith(prefix) && (input.IncludePlannedDeletion || !entry.DeletedDate),
+    );
+    const start = input.NextToken ? Number(input.NextToken.replace('secrets-', '')) : 0;
+    const end = start + (input.MaxResults ?? 100);
+    return {
+      SecretList: listed.slice(start, end),
+      ...(end < listed.length ? { NextToken: `secrets-${end}` } : {}),
+    };
+  });
 }

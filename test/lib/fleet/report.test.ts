@@ -1,61 +1,35 @@
 import 'aws-sdk-client-mock-jest';
-import { BatchClient, DescribeComputeEnvironmentsCommand } from '@aws-sdk/client-batch';
+import { DescribeComputeEnvironmentsCommand } from '@aws-sdk/client-batch';
 import {
   ConditionalCheckFailedException,
   DeleteItemCommand,
-  DynamoDBClient,
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { ECSClient, ListAttributesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
-import { fleetReport } from '../../../lib/fleet/report';
-import type { MetricValues } from '../../../lib/metrics';
+import { ListAttributesCommand, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
+import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { DescribeSecretCommand, ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import {
   batchMock,
   CURRENT,
   clusterArn,
+  credentialSecret,
+  dynamoMock,
   ec2ComputeEnvironment,
   ecsMock,
+  eventsMock,
+  installCredentialSecrets,
   installFleet,
   instancesOn,
   OLD,
+  resetFleet,
+  runReport as run,
   SECRET_ARN,
   secretsMock,
+  TABLE,
 } from './fake-fleet';
 
-const dynamoMock = mockClient(DynamoDBClient);
-const eventsMock = mockClient(EventBridgeClient);
-const TABLE = 'batch-registry-gateway-test-convergence';
-const NOW = Date.parse('2026-12-01T12:00:00Z');
-
-function run(computeEnvironments: readonly string[]) {
-  const published: MetricValues[] = [];
-  const logged: Record<string, unknown>[] = [];
-  const report = fleetReport(
-    {
-      secretsManager: new SecretsManagerClient({}),
-      batch: new BatchClient({}),
-      ecs: new ECSClient({}),
-      dynamodb: new DynamoDBClient({}),
-      eventBridge: new EventBridgeClient({}),
-      metrics: { publish: (values) => published.push(values) },
-      logger: { info: (_message, extra) => logged.push(extra) },
-      now: () => NOW,
-    },
-    { registrySecretArn: SECRET_ARN, computeEnvironments, eventBusName: 'ops-bus', convergenceTable: TABLE },
-  );
-  return { report, published, logged };
-}
-
-beforeEach(() => {
-  for (const mock of [ecsMock, batchMock, secretsMock, dynamoMock, eventsMock]) mock.reset();
-  dynamoMock.on(PutItemCommand).resolves({});
-  dynamoMock.on(UpdateItemCommand).resolves({});
-  eventsMock.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e1' }] });
-});
+beforeEach(resetFleet);
 
 describe('fleetReport', () => {
   it('counts every page of attributes and instances, with calls per page, never per instance', async () => {
@@ -127,7 +101,7 @@ describe('fleetReport', () => {
     expect(result).toMatchObject({ instances: 6, current: 5, stale: 1, unknown: 0 });
   });
 
-  it('skips Fargate compute environments and names a missing one, counting the rest', async () => {
+  it('reports Fargate compute environments not applicable and names a missing one, counting the rest', async () => {
     const fargate = {
       ...ec2ComputeEnvironment('ce-fargate'),
       computeResources: { type: 'FARGATE' as const, maxvCpus: 16, subnets: ['subnet-0a1b2c3d'] },
@@ -136,10 +110,13 @@ describe('fleetReport', () => {
 
     const result = await run(['ce-a', 'ce-fargate', 'ce-gone']).report;
 
-    expect(result.skipped).toEqual([
-      { name: 'ce-fargate', reason: 'not applicable: FARGATE has no instances' },
-      { name: 'ce-gone', reason: 'no such compute environment' },
+    expect(result.notApplicable).toEqual([
+      {
+        name: 'ce-fargate',
+        reason: 'it is a Fargate compute environment: no instances; jobs get registry credentials per task',
+      },
     ]);
+    expect(result.skipped).toEqual([{ name: 'ce-gone', reason: 'no such compute environment' }]);
     expect(result).toMatchObject({ instances: 2, current: 2, converged: true });
     expect(ecsMock).not.toHaveReceivedCommandWith(ListContainerInstancesCommand, {
       cluster: clusterArn('ce-fargate'),
@@ -151,6 +128,7 @@ describe('fleetReport', () => {
       'ce-a': instancesOn('a', 3, CURRENT),
       'ce-b': [],
     });
+    installCredentialSecrets([credentialSecret('docker.io', CURRENT), credentialSecret('ghcr.io', CURRENT)]);
 
     const result = await run(['ce-a', 'ce-b']).report;
 
@@ -170,6 +148,8 @@ describe('fleetReport', () => {
         { name: 'ce-b', current: 0, stale: 0, unknown: 0 },
       ],
       instances: 3,
+      notApplicable: [],
+      credentialSecrets: 2,
     });
     const put = dynamoMock.commandCalls(PutItemCommand)[0]?.args[0].input;
     expect(put).toMatchObject({
@@ -191,6 +171,33 @@ describe('fleetReport', () => {
 
     expect((await report).announcement).toBe('sent');
     expect(published).toEqual([{ InstancesCurrent: 0, InstancesStale: 0, InstancesUnknown: 0 }]);
+  });
+
+  it('does not announce while a registry credential secret carries an older version, every instance current', async () => {
+    installFleet([ec2ComputeEnvironment('ce-a')], { 'ce-a': instancesOn('a', 2, CURRENT) });
+    installCredentialSecrets([credentialSecret('docker.io', OLD)]);
+
+    const { report, published } = run(['ce-a']);
+    const result = await report;
+
+    expect(result).toMatchObject({
+      current: 2,
+      credentialSecrets: { current: 0, stale: ['batch-registry-gateway/test/registry/docker.io'] },
+      converged: false,
+    });
+    expect(published).toEqual([{ InstancesCurrent: 2, InstancesStale: 0, InstancesUnknown: 0 }]);
+    expect(eventsMock).not.toHaveReceivedCommand(PutEventsCommand);
+  });
+
+  it('lists no credential secret with task credentials off', async () => {
+    installFleet([ec2ComputeEnvironment('ce-a')], { 'ce-a': instancesOn('a', 1, CURRENT) });
+    installCredentialSecrets([credentialSecret('docker.io', OLD)]);
+
+    const result = await run(['ce-a'], { taskCredentials: false }).report;
+
+    expect(secretsMock).not.toHaveReceivedCommand(ListSecretsCommand);
+    expect(result.credentialSecrets).toBeUndefined();
+    expect(result).toMatchObject({ converged: true, announcement: 'sent' });
   });
 
   it('sends nothing when the conditional write finds the version already announced', async () => {
