@@ -160,7 +160,7 @@ export async function burstSection(
       ],
     ];
     const markdown = [
-      `### Burst: ${SUBMISSIONS} submissions, ${CALLERS} callers, SubmitJob quota ${SUBMIT_JOB_PER_SECOND}/s`,
+      `### 7. Burst: ${SUBMISSIONS} submissions, ${CALLERS} callers, SubmitJob quota ${SUBMIT_JOB_PER_SECOND}/s`,
       '',
       'The real submitJob handler against a Batch stand-in that answers TooManyRequestsException above',
       `${SUBMIT_JOB_PER_SECOND} SubmitJob calls in any second; callers send an Idempotency-Key and wait Retry-After (with jitter) on a 429.`,

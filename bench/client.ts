@@ -1,4 +1,4 @@
-// Section 4: the client package's own cost per call (SigV4 signing, retry bookkeeping, parsing)
+// Section 5: the client package's own cost per call (SigV4 signing, retry bookkeeping, parsing)
 // against a hand-written signed fetch, both to the same loopback stand-in of the API.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,7 +39,7 @@ export interface ClientSection {
   readonly targets: readonly TargetResult[];
 }
 
-/** Section 4: `getJob` through the client against a raw signed fetch, interleaved blocks. */
+/** Section 5: `getJob` through the client against a raw signed fetch, interleaved blocks. */
 export async function clientSection(): Promise<ClientSection> {
   const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-type': 'application/json' });
@@ -97,7 +97,7 @@ export async function clientSection(): Promise<ClientSection> {
     const clientP50 = median(clientMs);
     const rawP50 = median(rawMs);
     const markdown = [
-      '### 4. Client package: cost per call',
+      '### 5. Client package: cost per call',
       '',
       `\`getJob\` through \`@batch-registry-gateway/client\` against a hand-written call (SignatureV4.sign, fetch,`,
       `response.json()), ${ROUNDS * BLOCK} calls each, alternating call by call (the order flipping), to the same`,

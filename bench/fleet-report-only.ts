@@ -1,4 +1,4 @@
-// Only section 4 of `npm run bench` (fleetReport; in-process stand-ins, no servers): a few seconds.
+// Only section 6 of `npm run bench` (fleetReport; in-process stand-ins, no servers): a few seconds.
 import { fleetReportSection, printSection } from './fleet-report';
 import { progress } from './report';
 

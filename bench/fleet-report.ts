@@ -1,4 +1,4 @@
-// Section 4: fleetReport (lib/fleet/report.ts) over 1, 5 and 20 compute environments of 10 and
+// Section 6: fleetReport (lib/fleet/report.ts) over 1, 5 and 20 compute environments of 10 and
 // 1 000 container instances each, against in-process AWS stand-ins with a fixed latency per call.
 import { performance } from 'node:perf_hooks';
 import { BatchClient, type ComputeEnvironmentDetail } from '@aws-sdk/client-batch';
@@ -143,7 +143,7 @@ function breakdown(calls: CallCounter): string {
     .join(', ');
 }
 
-/** Section 4: AWS calls and wall time of fleetReport over 1, 5 and 20 compute environments. */
+/** Section 6: AWS calls and wall time of fleetReport over 1, 5 and 20 compute environments. */
 export async function fleetReportSection(): Promise<{ markdown: string; targets: TargetResult[] }> {
   const rows: string[][] = [];
   const targets: TargetResult[] = [];
@@ -189,7 +189,7 @@ export async function fleetReportSection(): Promise<{ markdown: string; targets:
   progress('fleetReport, the converging run (20 × 1000, all current)');
   const converging = await runOnce(20, 1000, true);
   const markdown = [
-    '### 4. fleetReport over 1, 5 and 20 compute environments',
+    '### 6. fleetReport over 1, 5 and 20 compute environments',
     '',
     '`fleetReport()` from lib/fleet, each AWS call answered by an in-process stand-in after',
     `${SIMULATED_AWS_LATENCY_MS} ms (SDK middleware, before serialisation). Per compute environment: 60 % of the`,
