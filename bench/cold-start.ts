@@ -8,7 +8,7 @@ import { requireCommand } from '../scripts/servers/processes';
 import { kib, median, metOrNot, ms, preciseRatio, progress, ratio, type TargetResult, table } from './report';
 
 /** Fresh node processes per bundle (the brief asks for at least 15). */
-export const COLD_RUNS = 21;
+export const COLD_RUNS = 31;
 /** 500 KB, decimal: the stricter reading of the target. */
 export const MAX_ZIP_BYTES = 500_000;
 export const MAX_COLD_RATIO = 1.3;
@@ -87,6 +87,8 @@ interface FunctionBundle {
 }
 
 interface Measured extends FunctionBundle {
+  /** The median of the per-run ratios load / baseline (each pair ran back to back): the target. */
+  readonly pairedRatio: number;
   readonly loadMs: number;
   readonly baselineMs: number;
   readonly loadCpuMs: number;
@@ -227,6 +229,7 @@ export async function coldStartSection(root: string, dir: string): Promise<ColdS
     }
     measured.push({
       ...fn,
+      pairedRatio: median(load.map((time, run) => time.wallMs / (base[run]?.wallMs ?? Number.NaN))),
       loadMs: median(load.map((time) => time.wallMs)),
       baselineMs: median(base.map((time) => time.wallMs)),
       loadCpuMs: median(load.map((time) => time.cpuMs)),
@@ -244,6 +247,7 @@ export async function coldStartSection(root: string, dir: string): Promise<ColdS
     ms(fn.loadMs),
     ms(fn.baselineMs),
     ratio(fn.loadMs / fn.baselineMs),
+    ratio(fn.pairedRatio),
     `${ms(fn.loadCpuMs)} / ${ms(fn.baselineCpuMs)}`,
     ratio(fn.loadCpuMs / fn.baselineCpuMs),
   ]);
@@ -255,8 +259,9 @@ export async function coldStartSection(root: string, dir: string): Promise<ColdS
     '',
     `\`serverless package\` output; load = median wall-clock \`require()\` time of the extracted bundle over`,
     `${COLD_RUNS} fresh node processes, interleaved with a baseline bundle (same esbuild settings) that only`,
-    'constructs the same SDK clients; the target uses the wall-clock ratio. CPU = user + system time of',
-    'the same require() calls (less sensitive to other load on the machine).',
+    'constructs the same SDK clients. The target uses the paired ratio: the median over the runs of',
+    'load / baseline, each pair run back to back, so a burst of machine load that spans a few runs moves',
+    'a few pairs, not the median of one side. CPU = user + system time of the same require() calls.',
     '',
     table(
       [
@@ -267,7 +272,8 @@ export async function coldStartSection(root: string, dir: string): Promise<ColdS
         'baseline bundle',
         'load p50',
         'baseline p50',
-        'ratio',
+        'ratio of p50s',
+        'paired ratio',
         'CPU load / baseline',
         'CPU ratio',
       ],
@@ -277,7 +283,7 @@ export async function coldStartSection(root: string, dir: string): Promise<ColdS
   ].join('\n');
 
   const largest = measured.reduce((a, b) => (b.zipBytes > a.zipBytes ? b : a));
-  const worst = measured.reduce((a, b) => (b.loadMs / b.baselineMs > a.loadMs / a.baselineMs ? b : a));
+  const worst = measured.reduce((a, b) => (b.pairedRatio > a.pairedRatio ? b : a));
   const targets: TargetResult[] = [
     {
       target: `largest zipped function ≤ 500 KB (${MAX_ZIP_BYTES.toLocaleString('en')} bytes)`,
@@ -286,12 +292,10 @@ export async function coldStartSection(root: string, dir: string): Promise<ColdS
     },
     ...measured.map((fn) => ({
       target: `${fn.name}: cold load ≤ ${ratio(MAX_COLD_RATIO)} baseline`,
-      measured: `${ms(fn.loadMs)} / ${ms(fn.baselineMs)} = ${preciseRatio(fn.loadMs / fn.baselineMs)}`,
-      met: fn.loadMs / fn.baselineMs <= MAX_COLD_RATIO,
+      measured: `paired ${preciseRatio(fn.pairedRatio)} (p50s ${ms(fn.loadMs)} / ${ms(fn.baselineMs)})`,
+      met: fn.pairedRatio <= MAX_COLD_RATIO,
     })),
   ];
-  progress(
-    `worst cold-load ratio: ${worst.name} ${metOrNot(worst.loadMs / worst.baselineMs <= MAX_COLD_RATIO)}`,
-  );
+  progress(`worst cold-load ratio: ${worst.name} ${metOrNot(worst.pairedRatio <= MAX_COLD_RATIO)}`);
   return { markdown, targets, bundles: new Map(functions.map((fn) => [fn.name, fn.bundleFile])) };
 }
