@@ -7,7 +7,6 @@ import { mapConcurrently } from './concurrency';
 import { listCredentialSecrets } from './list';
 import {
   type CredentialSecretStep,
-  type FoundCredentialSecret,
   planCredentialSecrets,
   wantedCredentialSecrets,
 } from './plan';
