@@ -5,11 +5,7 @@ import type { RegistryCredential } from '../registry/secret';
 import { applyStep, type CredentialSecretOutcome, type StepContext } from './apply-step';
 import { mapConcurrently } from './concurrency';
 import { listCredentialSecrets } from './list';
-import {
-  type CredentialSecretStep,
-  planCredentialSecrets,
-  wantedCredentialSecrets,
-} from './plan';
+import { type CredentialSecretStep, planCredentialSecrets, wantedCredentialSecrets } from './plan';
 
 export type { CredentialSecretOutcome } from './apply-step';
 
