@@ -3,9 +3,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-// A fresh clone on a machine whose own Node is older than the project's: `npm ci` says nothing
-// about the project's engine (devEngines describes the machine; engines the runtime the code is
-// built for, which the `node` devDependency brings), and npm scripts run on that bundled Node.
+// A fresh clone on a machine whose own Node is older than the project's: `npm ci` and `npx` say nothing
+// about the project's engine (devEngines describes the machine; the runtime the code is built for is
+// the `node` devDependency and serverless.yml's nodejs24.x), and npm scripts run on that bundled Node.
 
 const root = join(__dirname, '..', '..');
 /** The machine's PATH, without this project's node_modules/.bin (as a new user's shell has it). */
@@ -58,5 +58,25 @@ describe('npm and the Node versions', () => {
     });
 
     expect(result.stdout.trim()).toMatch(/^v24\./);
+  });
+
+  it('declares no engines of its own, so the first npx after npm ci warns about none', () => {
+    // npm exec's first run after `npm ci` checks the project's own `engines` against the machine's
+    // Node (measured: a fresh clone with `engines.node` ">=24 <25" printed two EBADENGINE warnings on
+    // `npx batch-registry-gateway --help` under Node 20, none without it). The runtime the code is
+    // built for is the `node` devDependency and serverless.yml's runtime.
+    const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as {
+      engines?: unknown;
+      devDependencies: Record<string, string>;
+    };
+    const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8')) as {
+      packages: Record<string, { engines?: unknown }>;
+    };
+    const serverless = readFileSync(join(root, 'serverless.yml'), 'utf8');
+
+    expect(manifest.engines).toBeUndefined();
+    expect(lock.packages['']?.engines).toBeUndefined();
+    expect(manifest.devDependencies.node).toMatch(/^24\./);
+    expect(serverless).toMatch(/runtime: nodejs24\.x/);
   });
 });
