@@ -14,6 +14,8 @@ import type { HttpEvent, HttpResult } from '../../lib/http';
 import { RegistryClient } from '../../lib/registry/client';
 import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
+import { JOB_ID, QUEUE, QUEUE_ARN } from '../helpers/handler-harness';
+import { jobDetail } from '../helpers/job-read-harness';
 import { computeEnvironment, SECRET_STRING } from '../lib/rollout/fakes';
 import { batchMock, batchThrottled, SECRET_ARN, secretsMock, secretsThrottled } from './fake-aws';
 
@@ -32,9 +34,6 @@ type GatewayCall =
   | 'DescribeJobs'
   | 'TerminateJob';
 
-const QUEUE = 'private-registry-jobs';
-const QUEUE_ARN = `arn:aws:batch:us-east-1:123456789012:job-queue/${QUEUE}`;
-const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const CURRENT = '5f0a2c4e-8b1d-4d3f-a6e9-0c2b4d6f8a13';
 const DEFINITION_ARN = 'arn:aws:batch:us-east-1:123456789012:job-definition/brg-app:1';
 const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
@@ -82,20 +81,13 @@ afterAll(() => {
 let throttled: Set<GatewayCall>;
 let submitted: string[];
 
+/** A job of the gateway's queue, with a container that names no image (so getJob reads the definition). */
 function job(overrides: Partial<JobDetail> = {}): JobDetail {
-  return {
-    jobArn: `arn:aws:batch:us-east-1:123456789012:job/${JOB_ID}`,
-    jobName: 'app-1',
-    jobId: JOB_ID,
-    jobQueue: QUEUE_ARN,
-    status: 'RUNNING',
-    createdAt: 1741947302417,
-    startedAt: 1741947362000,
+  return jobDetail({
     jobDefinition: DEFINITION_ARN,
     container: { command: ['echo'], logStreamName: `brg-app/default/${'0'.repeat(32)}` },
-    tags: { 'batch-registry-gateway:owner': 'arn:aws:sts::123456789012:assumed-role/job-submitter' },
     ...overrides,
-  };
+  });
 }
 
 beforeEach(() => {

@@ -4,16 +4,15 @@ import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { ListSecretsCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { loadEvent } from '../fixtures/events/load';
+import { captureEmf } from '../helpers/capture-emf';
 import {
   batchMock,
   CURRENT,
   credentialSecret,
-  ec2ComputeEnvironment,
   ecsMock,
   eventsMock,
   installCredentialSecrets,
-  installFleet,
-  instancesOn,
+  installUnattributedFleet,
   OLD,
   PREFIX,
   resetFleet,
@@ -30,22 +29,7 @@ const savedEnv = { ...process.env };
 let handler: (event: unknown, context: Context) => Promise<void>;
 
 /** Runs the handler once, returning the EMF documents it wrote to stdout. */
-async function runHandler(): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    await handler(loadEvent('scheduledEvent'), context);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .flatMap((line) => line.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const runHandler = () => captureEmf(() => handler(loadEvent('scheduledEvent'), context));
 
 beforeAll(async () => {
   Object.assign(process.env, {
@@ -69,8 +53,7 @@ afterAll(() => {
 
 beforeEach(() => {
   resetFleet();
-  // Instances without the secret-version attribute, as the hardened boot leaves them.
-  installFleet([ec2ComputeEnvironment('ce-ondemand')], { 'ce-ondemand': instancesOn('od', 3, undefined) });
+  installUnattributedFleet({ 'ce-ondemand': 3 });
 });
 
 describe('fleet-report handler, INSTANCE_CREDENTIALS=false', () => {

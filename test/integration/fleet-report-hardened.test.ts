@@ -1,13 +1,7 @@
 import { BatchClient, DescribeComputeEnvironmentsCommand } from '@aws-sdk/client-batch';
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  FilterLogEventsCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { ECSClient, RegisterContainerInstanceCommand } from '@aws-sdk/client-ecs';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -18,6 +12,12 @@ import type { Context } from 'aws-lambda';
 import { INSTANCE_CREDENTIALS_OFF_REASON } from '../../lib/rollout/no-instances';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { provisionBatchFleet } from '../../scripts/servers/moto-fleet';
+import { captureEmf } from '../helpers/capture-emf';
+import {
+  deliveredEvents,
+  provisionConvergence,
+  registerContainerInstance,
+} from '../helpers/convergence-moto';
 
 // fleetReport in the hardened mode (INSTANCE_CREDENTIALS=false) against moto: the real handler,
 // an instance registered without the secret-version attribute (as the hardened boot leaves it),
@@ -41,28 +41,9 @@ let firstVersion: string;
 let credentialSecretArn: string;
 let handler: (event: unknown, context: Context) => Promise<void>;
 
-async function deliveredEvents(): Promise<Array<{ 'detail-type': string; detail: Record<string, unknown> }>> {
-  const found = await logs.send(new FilterLogEventsCommand({ logGroupName: LOG_GROUP }));
-  return (found.events ?? []).map((event) => JSON.parse(event.message ?? '{}'));
-}
-
 /** Runs the handler once, returning the EMF documents it wrote to stdout. */
-async function runHandler(): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  try {
-    await handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context);
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .flatMap((line) => line.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-}
+const runHandler = () =>
+  captureEmf(() => handler({ 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} }, context));
 
 beforeAll(async () => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'false';
@@ -99,46 +80,13 @@ beforeAll(async () => {
   const described = await batch.send(
     new DescribeComputeEnvironmentsCommand({ computeEnvironments: ['brg-hardened'] }),
   );
-  const images = await ec2.send(new DescribeImagesCommand({}));
-  const reservation = await ec2.send(
-    new RunInstancesCommand({ ImageId: images.Images?.[0]?.ImageId ?? '', MinCount: 1, MaxCount: 1 }),
+  await registerContainerInstance(
+    { ec2, ecs },
+    described.computeEnvironments?.[0]?.ecsClusterArn ?? '',
+    REGION,
   );
-  await ecs.send(
-    new RegisterContainerInstanceCommand({
-      cluster: described.computeEnvironments?.[0]?.ecsClusterArn ?? '',
-      instanceIdentityDocument: JSON.stringify({
-        instanceId: reservation.Instances?.[0]?.InstanceId ?? '',
-        region: REGION,
-      }),
-    }),
-  );
-  const dynamodb = new DynamoDBClient(config);
-  await dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  await logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
-  const events = new EventBridgeClient(config);
-  await events.send(
-    new PutRuleCommand({
-      Name: 'brg-hardened-converged',
-      EventPattern: JSON.stringify({
-        source: ['batch-registry-gateway'],
-        'detail-type': ['Registry Credentials Converged'],
-      }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'brg-hardened-converged',
-      Targets: [{ Id: 'log', Arn: `arn:aws:logs:${REGION}:123456789012:log-group:${LOG_GROUP}` }],
-    }),
-  );
-  for (const client of [batch, ec2, ecs, dynamodb, events]) client.destroy();
+  await provisionConvergence(config, { table: TABLE, rule: 'brg-hardened-converged', logGroup: LOG_GROUP });
+  for (const client of [batch, ec2, ecs]) client.destroy();
 
   Object.assign(process.env, moto.env, {
     REGISTRY_SECRET_ARN: secretArn,
@@ -168,7 +116,7 @@ describe('fleetReport against moto, INSTANCE_CREDENTIALS=false', () => {
     const newVersion = put.VersionId ?? '';
 
     const beforeRollout = await runHandler();
-    const undelivered = await deliveredEvents();
+    const undelivered = await deliveredEvents(logs, LOG_GROUP);
     // The rollout of the new version writes the value, then the tag.
     await secrets.send(
       new TagResourceCommand({
@@ -181,7 +129,7 @@ describe('fleetReport against moto, INSTANCE_CREDENTIALS=false', () => {
     expect(beforeRollout).toEqual([]);
     expect(undelivered).toEqual([]);
     expect(afterRollout).toEqual([]);
-    const delivered = await deliveredEvents();
+    const delivered = await deliveredEvents(logs, LOG_GROUP);
     expect(delivered).toHaveLength(1);
     expect(delivered[0]).toMatchObject({
       'detail-type': 'Registry Credentials Converged',

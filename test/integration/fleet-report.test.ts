@@ -1,17 +1,8 @@
 import { BatchClient, DescribeComputeEnvironmentsCommand } from '@aws-sdk/client-batch';
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  FilterLogEventsCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DescribeImagesCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import {
-  ECSClient,
-  ListContainerInstancesCommand,
-  RegisterContainerInstanceCommand,
-} from '@aws-sdk/client-ecs';
-import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient, ListContainerInstancesCommand } from '@aws-sdk/client-ecs';
 import {
   CreateSecretCommand,
   PutSecretValueCommand,
@@ -20,6 +11,12 @@ import {
 import type { Context } from 'aws-lambda';
 import { type RunningMoto, startMoto } from '../../scripts/servers/moto';
 import { provisionBatchFleet } from '../../scripts/servers/moto-fleet';
+import { captureEmf } from '../helpers/capture-emf';
+import {
+  deliveredEvents,
+  provisionConvergence,
+  registerContainerInstance,
+} from '../helpers/convergence-moto';
 
 // fleetReport end to end against moto: the real handler (config and clients at import), Batch's
 // compute environment and its ECS cluster, DynamoDB's conditional write and EventBridge delivering
@@ -48,28 +45,10 @@ let firstVersion: string;
 let clusterArn: string;
 let handler: (event: unknown, context: Context) => Promise<void>;
 
-async function deliveredEvents(): Promise<Array<{ 'detail-type': string; source: string; detail: unknown }>> {
-  const found = await clients.logs.send(new FilterLogEventsCommand({ logGroupName: LOG_GROUP }));
-  return (found.events ?? []).map((event) => JSON.parse(event.message ?? '{}'));
-}
-
 /** Runs the handler `times` times at once, returning the EMF documents written to stdout meanwhile. */
-async function runHandler(times = 1): Promise<Array<Record<string, unknown>>> {
-  const lines: string[] = [];
-  const spy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
+function runHandler(times = 1): Promise<Array<Record<string, unknown>>> {
   const event = { 'detail-type': 'Scheduled Event', source: 'aws.events', detail: {} };
-  try {
-    await Promise.all(Array.from({ length: times }, () => handler(event, context)));
-  } finally {
-    spy.mockRestore();
-  }
-  return lines
-    .flatMap((line) => line.split('\n'))
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  return captureEmf(() => Promise.all(Array.from({ length: times }, () => handler(event, context))));
 }
 
 beforeAll(async () => {
@@ -102,32 +81,7 @@ beforeAll(async () => {
     new DescribeComputeEnvironmentsCommand({ computeEnvironments: ['brg-fleet'] }),
   );
   clusterArn = described.computeEnvironments?.[0]?.ecsClusterArn ?? '';
-  await clients.dynamodb.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'id', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
-    }),
-  );
-  await clients.logs.send(new CreateLogGroupCommand({ logGroupName: LOG_GROUP }));
-  const events = new EventBridgeClient(config);
-  await events.send(
-    new PutRuleCommand({
-      Name: 'brg-converged',
-      EventPattern: JSON.stringify({
-        source: ['batch-registry-gateway'],
-        'detail-type': ['Registry Credentials Converged'],
-      }),
-    }),
-  );
-  await events.send(
-    new PutTargetsCommand({
-      Rule: 'brg-converged',
-      Targets: [{ Id: 'log', Arn: `arn:aws:logs:${REGION}:123456789012:log-group:${LOG_GROUP}` }],
-    }),
-  );
-  events.destroy();
+  await provisionConvergence(config, { table: TABLE, rule: 'brg-converged', logGroup: LOG_GROUP });
 
   Object.assign(process.env, moto.env, {
     REGISTRY_SECRET_ARN: secretArn,
@@ -154,7 +108,7 @@ describe('fleetReport against moto', () => {
     const overlapping = await runHandler(3);
     const later = await runHandler();
 
-    const delivered = await deliveredEvents();
+    const delivered = await deliveredEvents(clients.logs, LOG_GROUP);
     expect(delivered).toHaveLength(1);
     expect(delivered[0]).toMatchObject({
       source: 'batch-registry-gateway',
@@ -183,17 +137,7 @@ describe('fleetReport against moto', () => {
   });
 
   it('does not announce a new version while a registered instance has not reported one', async () => {
-    const images = await clients.ec2.send(new DescribeImagesCommand({}));
-    const reservation = await clients.ec2.send(
-      new RunInstancesCommand({ ImageId: images.Images?.[0]?.ImageId ?? '', MinCount: 1, MaxCount: 1 }),
-    );
-    const instanceId = reservation.Instances?.[0]?.InstanceId ?? '';
-    await clients.ecs.send(
-      new RegisterContainerInstanceCommand({
-        cluster: clusterArn,
-        instanceIdentityDocument: JSON.stringify({ instanceId, region: REGION }),
-      }),
-    );
+    await registerContainerInstance(clients, clusterArn, REGION);
     const listed = await clients.ecs.send(new ListContainerInstancesCommand({ cluster: clusterArn }));
     await clients.secretsManager.send(
       new PutSecretValueCommand({ SecretId: secretArn, SecretString: '{"username":"u2","password":"p2"}' }),
@@ -203,6 +147,6 @@ describe('fleetReport against moto', () => {
 
     expect(listed.containerInstanceArns).toHaveLength(1);
     expect(document).toMatchObject({ InstancesCurrent: 0, InstancesStale: 0, InstancesUnknown: 1 });
-    expect(await deliveredEvents()).toHaveLength(1);
+    expect(await deliveredEvents(clients.logs, LOG_GROUP)).toHaveLength(1);
   });
 });

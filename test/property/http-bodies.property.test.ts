@@ -1,28 +1,18 @@
 import {
-  BatchClient,
   ClientException,
-  DescribeJobDefinitionsCommand,
   RegisterJobDefinitionCommand,
   type RegisterJobDefinitionCommandInput,
   SubmitJobCommand,
   type SubmitJobCommandInput,
 } from '@aws-sdk/client-batch';
-import {
-  DescribeSecretCommand,
-  GetSecretValueCommand,
-  SecretsManagerClient,
-} from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
-import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { callerTagValue } from '../../lib/jobs/names';
 import { logger } from '../../lib/logger';
-import { RegistryClient } from '../../lib/registry/client';
 import { parseImageReference } from '../../lib/registry/reference';
-import { setEnv } from '../helpers/env';
 import { loadFixture } from '../helpers/fixtures';
-import { mockJobQueue } from '../helpers/job-queue';
+import { JOB_ID, QUEUE } from '../helpers/handler-harness';
+import { submitJobHarness } from '../helpers/submit-job-harness';
 import {
   anyReferencePartsArb,
   charsFrom,
@@ -36,31 +26,25 @@ import {
   unicodeStringArb,
 } from './arbitraries';
 
-type SubmitJobModule = typeof import('../../handlers/submit-job');
-
-const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:brg/registries-AbCdEf';
-const QUEUE = 'private-registry-jobs';
 const PASSWORD = 'pw-Property-9d41e7c2';
 const HUB_PASSWORD = 'dckr_pat_Property-5a0b3f';
-const JOB_ID = '2c6c1a8e-5f0b-4b7e-9a57-0e3c1d2f4a6b';
 const MAX_BODY_BYTES = 64 * 1024;
-const ENV: Record<string, string> = {
-  AWS_REGION: 'us-east-1',
-  REGISTRY_SECRET_ARN: SECRET_ARN,
-  JOB_QUEUE: QUEUE,
-  ALLOWED_REGISTRIES: 'public.ecr.aws',
-  IMAGE_CACHE_SECONDS: '30',
-  SECRET_CACHE_SECONDS: '300',
-  EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
-};
 
-const batchMock = mockClient(BatchClient);
-const secretsMock = mockClient(SecretsManagerClient);
-const context = { awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef' } as Context;
+// The registry secret holds both passwords; the Batch stand-in below replaces the harness's
+// RegisterJobDefinition and SubmitJob answers.
+const { batchMock, handle } = submitJobHarness({
+  env: {
+    ALLOWED_REGISTRIES: 'public.ecr.aws',
+    IMAGE_CACHE_SECONDS: '30',
+    SECRET_CACHE_SECONDS: '300',
+    EXECUTION_ROLE_ARN: 'arn:aws:iam::123456789012:role/brg-test-execution',
+  },
+  registries: [
+    { registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD },
+    { registry_url: 'https://index.docker.io/v1/', username: 'hub-bot', password: HUB_PASSWORD },
+  ],
+});
 const baseEvent = loadFixture<HttpEvent>('http/post-jobs.json');
-let restoreEnv: (() => void) | undefined;
-let mod: SubmitJobModule;
-let manifestExists: jest.SpiedFunction<RegistryClient['manifestExists']>;
 
 // ---------------------------------------------------------------------------------------------
 // A Batch stand-in that refuses what AWS Batch documents as invalid, so that a request the
@@ -119,40 +103,13 @@ function checkSubmitJob(input: SubmitJobCommandInput): void {
   checkTags(input.tags);
 }
 
-beforeAll(async () => {
-  restoreEnv = setEnv(ENV);
-  mod = await import('../../handlers/submit-job');
+beforeAll(() => {
   // Thousands of requests: the log lines are not under test here.
   logger.setLogLevel('SILENT');
 });
 
-afterAll(() => {
-  restoreEnv?.();
-});
-
 beforeEach(() => {
   enforcePayloadQuota = false;
-  batchMock.reset();
-  secretsMock.reset();
-  mod.submitter.clearCaches();
-  secretsMock.on(GetSecretValueCommand).resolves({
-    ARN: SECRET_ARN,
-    Name: 'brg/registries',
-    VersionId: 'a1b2c3d4-5678-90ab-cdef-EXAMPLE11111',
-    VersionStages: ['AWSCURRENT'],
-    SecretString: JSON.stringify({
-      registries: [
-        { registry_url: 'https://registry.example.com', username: 'bot', password: PASSWORD },
-        { registry_url: 'https://index.docker.io/v1/', username: 'hub-bot', password: HUB_PASSWORD },
-      ],
-    }),
-  });
-  batchMock.on(DescribeJobDefinitionsCommand).resolves({ jobDefinitions: [] });
-  mockJobQueue(batchMock, QUEUE);
-  secretsMock.on(DescribeSecretCommand).callsFake((input: { SecretId: string }) => ({
-    ARN: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${input.SecretId}-Ab12Cd`,
-    Name: input.SecretId,
-  }));
   batchMock.on(RegisterJobDefinitionCommand).callsFake((input: RegisterJobDefinitionCommandInput) => {
     checkRegisterJobDefinition(input);
     return {
@@ -169,11 +126,6 @@ beforeEach(() => {
       jobId: JOB_ID,
     };
   });
-  manifestExists = jest.spyOn(RegistryClient.prototype, 'manifestExists').mockResolvedValue(true);
-});
-
-afterEach(() => {
-  manifestExists.mockRestore();
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -609,7 +561,7 @@ describe('POST /jobs handler (properties)', () => {
 
     await fc.assert(
       fc.asyncProperty(requestArb, async (request) => {
-        const result = await mod.handler(toEvent(request), context);
+        const result = await handle(toEvent(request));
         // Let any rejection the request left behind surface inside this run: jest-circus fails the
         // test on an unhandled rejection (a `process` listener inside jest's sandbox never fires).
         await new Promise((resolve) => setImmediate(resolve));
@@ -652,7 +604,7 @@ describe('POST /jobs handler and the SubmitJob payload quota (properties)', () =
           userArn: 'arn:aws:sts::123456789012:assumed-role/job-submitter/run',
         };
 
-        const result = await mod.handler(toEvent(request), context);
+        const result = await handle(toEvent(request));
 
         expectAnswer(result, request);
       }),

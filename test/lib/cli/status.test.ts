@@ -10,11 +10,9 @@ import { INSTANCE_CREDENTIALS_OFF_REASON } from '../../../lib/rollout/no-instanc
 import {
   CURRENT,
   credentialSecret,
-  ec2ComputeEnvironment,
   ecsMock,
   installCredentialSecrets,
-  installFleet,
-  instancesOn,
+  installUnattributedFleet,
   OLD,
   PREFIX,
   resetFleet,
@@ -65,11 +63,7 @@ beforeEach(() => {
       },
     ],
   });
-  // Instances as the hardened boot leaves them: no secret-version attribute.
-  installFleet([ec2ComputeEnvironment('ce-ondemand'), ec2ComputeEnvironment('ce-spot')], {
-    'ce-ondemand': instancesOn('od', 4, undefined),
-    'ce-spot': instancesOn('spot', 2, undefined),
-  });
+  installUnattributedFleet({ 'ce-ondemand': 4, 'ce-spot': 2 });
 });
 
 describe('status', () => {

@@ -171,6 +171,19 @@ export function instancesOn(
 }
 
 /**
+ * The fleet as the hardened boot (INSTANCE_CREDENTIALS=false) leaves it: an EC2 compute environment
+ * per key of `counts`, with that many ACTIVE instances named after it, every one registered
+ * without the secret-version attribute (counting them would make every one "unknown").
+ */
+export function installUnattributedFleet(counts: Readonly<Record<string, number>>): void {
+  const entries = Object.entries(counts);
+  installFleet(
+    entries.map(([ce]) => ec2ComputeEnvironment(ce)),
+    Object.fromEntries(entries.map(([ce, count]) => [ce, instancesOn(ce, count, undefined)])),
+  );
+}
+
+/**
  * A registry credential secret as ListSecrets lists it: `registry` is its normalised name and its
  * name's suffix (no character to encode), `version` the source-version tag (undefined: none).
  */

@@ -9,12 +9,10 @@ import {
   CURRENT,
   credentialSecret,
   dynamoMock,
-  ec2ComputeEnvironment,
   ecsMock,
   eventsMock,
   installCredentialSecrets,
-  installFleet,
-  instancesOn,
+  installUnattributedFleet,
   OLD,
   PREFIX,
   resetFleet,
@@ -32,12 +30,7 @@ const HARDENED = { instanceCredentials: false, taskCredentials: true } as const;
 
 beforeEach(() => {
   resetFleet();
-  // Instances as the hardened boot leaves them: registered, without the attribute. Counting them
-  // would make every one "unknown" and block convergence forever.
-  installFleet([ec2ComputeEnvironment('ce-ondemand'), ec2ComputeEnvironment('ce-spot')], {
-    'ce-ondemand': instancesOn('od', 4, undefined),
-    'ce-spot': instancesOn('spot', 2, undefined),
-  });
+  installUnattributedFleet({ 'ce-ondemand': 4, 'ce-spot': 2 });
 });
 
 describe('fleetReport in the hardened mode', () => {
