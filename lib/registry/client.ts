@@ -232,16 +232,8 @@ export class RegistryClient {
       ...context,
       registry: { ...context.registry, scheme: at.protocol === 'https:' ? 'https' : 'http' },
     };
-    const issuedAt = this.now();
     try {
-      const issued = await requestToken(
-        realmContext,
-        await realmRequestUrl(realmContext, challenge, scope),
-        credentials,
-        this.now,
-      );
-      this.tokens.set(at.origin, scope, credentials, issued.token, issuedAt, issued.lifetimeSeconds);
-      return issued.token;
+      return await this.issueToken(realmContext, at, challenge, credentials, scope);
     } catch (error) {
       if (!(error instanceof RegistryError) || error.kind !== 'unauthorized' || !credentials || !scope)
         throw error;
@@ -265,13 +257,25 @@ export class RegistryClient {
   ): Promise<void> {
     if (this.tokens.get(at.origin, undefined, credentials) !== undefined) return;
     const unscoped: Challenge = { scheme: challenge.scheme, params: { ...challenge.params, scope: '' } };
+    await this.issueToken(context, at, unscoped, credentials, undefined);
+  }
+
+  /** Asks the challenge's realm for a token and caches it under (origin, scope, credentials). */
+  private async issueToken(
+    context: RequestContext,
+    at: URL,
+    challenge: Challenge,
+    credentials: BasicCredentials | undefined,
+    scope: string | undefined,
+  ): Promise<string> {
     const issuedAt = this.now();
     const issued = await requestToken(
       context,
-      await realmRequestUrl(context, unscoped, undefined),
+      await realmRequestUrl(context, challenge, scope),
       credentials,
       this.now,
     );
-    this.tokens.set(at.origin, undefined, credentials, issued.token, issuedAt, issued.lifetimeSeconds);
+    this.tokens.set(at.origin, scope, credentials, issued.token, issuedAt, issued.lifetimeSeconds);
+    return issued.token;
   }
 }
