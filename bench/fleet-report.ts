@@ -8,7 +8,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SECRET_VERSION_ATTRIBUTE } from '../lib/fleet/counts';
 import { type FleetReport, fleetReport } from '../lib/fleet/report';
-import { median, metOrNot, ms, preciseRatio, progress, ratio, type TargetResult, table } from './report';
+import { median, ms, preciseRatio, progress, ratio, type TargetResult, table } from './report';
 import { SIMULATED_AWS_LATENCY_MS, standIn } from './rollout';
 import { CallCounter } from './stand-ins';
 
@@ -210,12 +210,4 @@ export async function fleetReportSection(): Promise<{ markdown: string; targets:
     `${20 * (2 * Math.ceil(1000 / PAGE) + 1) + 4} once; every later run of a converged fleet makes only the claim (refused), within it.`,
   ].join('\n');
   return { markdown, targets };
-}
-
-/** The section and its targets as printed on their own (`bash scripts/run-ts.sh bench/fleet-report-only.ts`). */
-export function printSection(section: { markdown: string; targets: TargetResult[] }): void {
-  const lines = section.targets.map(
-    (target) => `- ${target.target}: ${target.measured} (${metOrNot(target.met)})`,
-  );
-  process.stdout.write(`${section.markdown}\n\n${lines.join('\n')}\n`);
 }

@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { basicAuth, pushImage, startRegistry } from '../scripts/servers/registry';
 import { buildLikeFunctions } from './cold-start';
 import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
-import { metOrNot, progress, table } from './report';
+import { printSection, runBench } from './report';
 import { startCountingProxy } from './stand-ins';
 
 async function main(): Promise<void> {
@@ -30,8 +30,7 @@ async function main(): Promise<void> {
       { proxy, ...user, repositoryTag: 'team/app:1.4.2' },
       handlerFile,
     );
-    const rows = gateway.targets.map((target) => [target.target, target.measured, metOrNot(target.met)]);
-    process.stdout.write(`${gateway.markdown}\n\n${table(['target', 'measured', 'result'], rows)}\n`);
+    printSection(gateway);
   } finally {
     await proxy.stop();
     await registry.stop();
@@ -39,11 +38,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === GATEWAY_PASS_FLAG) {
-  void gatewayPass(process.argv[3] ?? '{}');
-} else {
-  main().catch((error: unknown) => {
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  });
-}
+if (process.argv[2] === GATEWAY_PASS_FLAG) void gatewayPass(process.argv[3] ?? '{}');
+else runBench(main);

@@ -17,20 +17,22 @@ export const GATEWAY_PASS_FLAG = '--gateway-pass';
 
 export type Phase = 'first' | 'warmup' | 'handler' | 'raw' | 'manifest';
 
+/** What a pass measured, per request, in the order the requests ran. */
+export interface PassSamples {
+  readonly handlerMs: number[];
+  readonly rawMs: number[];
+  readonly manifestMs: number[];
+  /** CPU time (user + system) of the process per request, µs. */
+  readonly handlerCpuUs: number[];
+  readonly rawCpuUs: number[];
+  /** Per handler request: milliseconds of garbage-collection pauses inside it. */
+  readonly handlerGcMs: number[];
+}
+
 /** Child → parent. */
 export type ChildMessage =
   | { readonly kind: 'mark'; readonly phase: Phase; readonly edge: 'start' | 'end' }
-  | {
-      readonly kind: 'result';
-      readonly handlerMs: number[];
-      readonly rawMs: number[];
-      readonly manifestMs: number[];
-      /** CPU time (user + system) of the process per request, µs. */
-      readonly handlerCpuUs: number[];
-      readonly rawCpuUs: number[];
-      /** Per handler request: milliseconds of garbage-collection pauses inside it. */
-      readonly handlerGcMs: number[];
-    }
+  | ({ readonly kind: 'result' } & PassSamples)
   | { readonly kind: 'failed'; readonly message: string };
 
 /** Parent → child: the answer to a mark; after the first request, the SubmitJob input it sent. */
@@ -60,14 +62,8 @@ export interface PhaseCalls {
   registry: Map<string, number>;
 }
 
-export interface PassResult {
+export interface PassResult extends PassSamples {
   readonly label: string;
   readonly block: number;
-  readonly handlerMs: number[];
-  readonly rawMs: number[];
-  readonly manifestMs: number[];
-  readonly handlerCpuUs: number[];
-  readonly rawCpuUs: number[];
-  readonly handlerGcMs: number[];
   readonly calls: Record<Phase, PhaseCalls>;
 }

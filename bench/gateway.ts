@@ -112,17 +112,8 @@ async function runPass(
         child.send(answer);
       } else if (message.kind === 'result') {
         clearTimeout(timer);
-        resolve({
-          label,
-          block: config.block,
-          handlerMs: message.handlerMs,
-          rawMs: message.rawMs,
-          manifestMs: message.manifestMs,
-          handlerCpuUs: message.handlerCpuUs,
-          rawCpuUs: message.rawCpuUs,
-          handlerGcMs: message.handlerGcMs,
-          calls,
-        });
+        const { kind: _, ...samples } = message;
+        resolve({ label, block: config.block, ...samples, calls });
       } else {
         clearTimeout(timer);
         reject(new Error(`gateway pass "${label}" failed: ${message.message}\n${stderr}`));

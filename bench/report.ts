@@ -67,3 +67,20 @@ export function progress(message: string): void {
   const seconds = ((Date.now() - benchStartedAt) / 1000).toFixed(0).padStart(3);
   process.stderr.write(`[bench ${seconds} s] ${message}\n`);
 }
+
+/** One section and its targets, as the scripts that run a single section print them. */
+export function printSection(section: {
+  readonly markdown: string;
+  readonly targets: readonly TargetResult[];
+}): void {
+  const rows = section.targets.map((target) => [target.target, target.measured, metOrNot(target.met)]);
+  process.stdout.write(`${section.markdown}\n\n${table(['target', 'measured', 'result'], rows)}\n`);
+}
+
+/** Runs a bench entry point: a failure is reported with its stack on stderr and exits 1. */
+export function runBench(main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    process.exitCode = 1;
+  });
+}

@@ -10,7 +10,7 @@ import { clientSection } from './client';
 import { coldStartSection } from './cold-start';
 import { fleetReportSection } from './fleet-report';
 import { GATEWAY_PASS_FLAG, gatewayPass, gatewaySection } from './gateway';
-import { metOrNot, progress, type TargetResult, table } from './report';
+import { metOrNot, progress, runBench, type TargetResult, table } from './report';
 import { rolloutSection } from './rollout';
 import { startCountingProxy } from './stand-ins';
 import { taskCredentialsSection } from './task-credentials';
@@ -82,11 +82,5 @@ async function main(): Promise<void> {
   process.stdout.write(`${report}\n`);
 }
 
-if (process.argv[2] === GATEWAY_PASS_FLAG) {
-  void gatewayPass(process.argv[3] ?? '{}');
-} else {
-  main().catch((error: unknown) => {
-    progress(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-    process.exitCode = 1;
-  });
-}
+if (process.argv[2] === GATEWAY_PASS_FLAG) void gatewayPass(process.argv[3] ?? '{}');
+else runBench(main);
