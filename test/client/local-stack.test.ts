@@ -1,60 +1,25 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createGatewayClient, FINAL_STATUSES, GatewayError } from '../../client/src';
-import { freePort, waitFor } from '../../scripts/servers/processes';
 import { fetchCheckedAgainstApi } from '../helpers/api-contract';
+import { startLocalStack } from '../helpers/local-stack';
 
 // The client end to end against the local stack (`npm start`: moto, the real registry,
 // serverless-offline); every answer is also checked against openapi.json.
 
-const root = join(__dirname, '..', '..');
 const state = mkdtempSync(join(tmpdir(), 'brg-client-e2e-'));
 let stop: (() => Promise<void>) | undefined;
 let api = '';
 let registryPort = 0;
 
 beforeAll(async () => {
-  const ports = {
-    BRG_HTTP_PORT: await freePort(),
-    BRG_LAMBDA_PORT: await freePort(),
-    BRG_MOTO_PORT: await freePort(),
-    BRG_REGISTRY_PORT: await freePort(),
-  };
-  registryPort = ports.BRG_REGISTRY_PORT;
-  const child = spawn('npm', ['start'], {
-    cwd: root,
-    env: {
-      ...process.env,
-      ...Object.fromEntries(Object.entries(ports).map(([name, port]) => [name, String(port)])),
-      BRG_LOCAL_STATE_FILE: join(state, 'stack.json'),
-      BRG_ESBUILD_WORK_FOLDER: '.esbuild-client-e2e',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  stop = async () => {
-    if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGINT');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
-    clearTimeout(timer);
-    child.stdout.destroy();
-    child.stderr.destroy();
-  };
-  await waitFor(
-    async () => output.includes('The gateway is up'),
+  const stack = await startLocalStack(
+    { BRG_LOCAL_STATE_FILE: join(state, 'stack.json'), BRG_ESBUILD_WORK_FOLDER: '.esbuild-client-e2e' },
     180_000,
-    () => `npm start output:\n${output}`,
   );
+  stop = stack.stop;
+  registryPort = stack.ports.BRG_REGISTRY_PORT;
   api = (JSON.parse(readFileSync(join(state, 'stack.json'), 'utf8')) as { apiUrl: string }).apiUrl;
 }, 200_000);
 

@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { freePort, waitFor } from '../../scripts/servers/processes';
+import { waitFor } from '../../scripts/servers/processes';
+import { startLocalStack } from '../helpers/local-stack';
 
 // `npm start` as a user runs it: the local stack comes up, answers HTTP, and Ctrl-C (SIGINT) or a
 // SIGTERM to the npm process (what `kill` and process managers send) stops every process it started.
@@ -19,35 +20,6 @@ const listening = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
-/** Starts `npm start` in its own process group on free ports; resolves once the gateway is up. */
-async function startNpm() {
-  const ports = {
-    BRG_HTTP_PORT: await freePort(),
-    BRG_LAMBDA_PORT: await freePort(),
-    BRG_MOTO_PORT: await freePort(),
-    BRG_REGISTRY_PORT: await freePort(),
-  };
-  const child = spawn('npm', ['start'], {
-    cwd: root,
-    env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString();
-  };
-  child.stdout.on('data', keep);
-  child.stderr.on('data', keep);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  await waitFor(
-    async () => output.includes('The gateway is up'),
-    150_000,
-    () => `npm start output:\n${output}`,
-  );
-  return { child, ports, exited, output: () => output };
-}
-
 /** Process ids still in a process group. */
 function groupMembers(pgid: number): string[] {
   const listed = spawnSync('ps', ['-o', 'pid=,args=', '-g', String(pgid)], { encoding: 'utf8' });
@@ -56,32 +28,8 @@ function groupMembers(pgid: number): string[] {
 
 describe('npm start', () => {
   it('serves the API backed by moto and a real registry, then stops everything on SIGINT', async () => {
-    const ports = {
-      BRG_HTTP_PORT: await freePort(),
-      BRG_LAMBDA_PORT: await freePort(),
-      BRG_MOTO_PORT: await freePort(),
-      BRG_REGISTRY_PORT: await freePort(),
-    };
-    const child = spawn('npm', ['start'], {
-      cwd: root,
-      env: { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { child, ports, output, stop } = await startLocalStack();
     try {
-      await waitFor(
-        async () => output.includes('The gateway is up'),
-        150_000,
-        () => `npm start output:\n${output}`,
-      );
       const api = `http://127.0.0.1:${ports.BRG_HTTP_PORT}`;
       const registries = await fetch(`${api}/registries`);
       const submit = () =>
@@ -123,27 +71,22 @@ describe('npm start', () => {
       expect(listed.SecretList?.map((secret) => secret.Name)).toEqual([
         `batch-registry-gateway/local/registry/127.0.0.1_3a${ports.BRG_REGISTRY_PORT}`,
       ]);
-      expect(output).toContain('npm run local:rotate');
+      expect(output()).toContain('npm run local:rotate');
       expect(rotation.status).toBe(0);
       expect(rotation.stdout).toMatch(
         /finishSecret: ok\nAWSCURRENT is now [0-9a-f-]{36}; launch template default version 2/,
       );
     } finally {
-      if (child.pid) process.kill(-child.pid, 'SIGINT');
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
-      clearTimeout(timer);
-      child.stdout.destroy();
-      child.stderr.destroy();
+      await stop();
     }
 
     expect(child.exitCode ?? child.signalCode).not.toBeNull();
-    expect(output).toContain('Stopped.');
+    expect(output()).toContain('Stopped.');
     for (const port of Object.values(ports)) expect(await listening(port)).toBe(false);
   }, 240_000);
 
   it('stops everything when only the npm process gets SIGTERM', async () => {
-    const { child, ports, exited, output } = await startNpm();
+    const { child, ports, exited, output, stop } = await startLocalStack();
     const pgid = child.pid ?? 0;
     const localStackPid = groupMembers(pgid).find((line) => line.includes('local-stack'));
 
@@ -159,8 +102,7 @@ describe('npm start', () => {
       () => `left running: ${groupMembers(pgid).join('; ')}`,
     );
     await exited;
-    child.stdout.destroy();
-    child.stderr.destroy();
+    await stop();
 
     expect(localStackPid).toBeDefined();
     expect(output()).toContain('Stopped.');
