@@ -8,8 +8,8 @@ import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { HttpEvent, HttpResult } from '../../lib/http';
 import { setEnv } from '../helpers/env';
-import { loadFixture } from '../helpers/fixtures';
 import { mockJobQueue } from '../helpers/job-queue';
+import { postJobsEvent } from '../helpers/submit-job-harness';
 import { batchMock, FakeAws, SECRET_ARN, secretsMock } from './fake-aws';
 
 // POST /jobs with the real registry client against local servers that behave as the cited
@@ -125,16 +125,10 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-function postJobs(image: string): HttpEvent {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = JSON.stringify({ image });
-  return event;
-}
-
 it('answers 422 for a GHCR repository the good credentials cannot read, and keeps the cached secret', async () => {
   // act
-  const first = await submitJob(postJobs(`${ghcrHost}/someone-else/private:1`), context);
-  const second = await submitJob(postJobs(`${ghcrHost}/someone-else/private:2`), context);
+  const first = await submitJob(postJobsEvent({ image: `${ghcrHost}/someone-else/private:1` }), context);
+  const second = await submitJob(postJobsEvent({ image: `${ghcrHost}/someone-else/private:2` }), context);
 
   // assert
   expect([first.statusCode, second.statusCode]).toEqual([422, 422]);
@@ -147,7 +141,7 @@ it('answers 422 for a GHCR repository the good credentials cannot read, and keep
 
 it("answers 429 with Docker Hub's Retry-After when it throttles", async () => {
   // act
-  const result = await submitJob(postJobs(`${hubHost}/library/alpine:3`), context);
+  const result = await submitJob(postJobsEvent({ image: `${hubHost}/library/alpine:3` }), context);
 
   // assert
   expect(result.statusCode).toBe(429);

@@ -7,8 +7,8 @@ import type { HttpEvent, HttpResult } from '../../lib/http';
 import { CredentialCheckError } from '../../lib/rollout/credentials';
 import { loadEvent } from '../fixtures/events/load';
 import { setEnv } from '../helpers/env';
-import { loadFixture } from '../helpers/fixtures';
 import { mockJobQueue } from '../helpers/job-queue';
+import { postJobsEvent } from '../helpers/submit-job-harness';
 import { batchMock, ec2Mock, FakeAws, LT_ID, SECRET_ARN, secretsMock } from './fake-aws';
 
 // A registry that accepts the TCP connection and never answers, and one whose token service does
@@ -125,12 +125,6 @@ afterEach(() => {
   jest.restoreAllMocks();
 });
 
-function postJobs(image: string): HttpEvent {
-  const event = loadFixture<HttpEvent>('http/post-jobs.json');
-  event.body = JSON.stringify({ image });
-  return event;
-}
-
 async function timed<T>(work: Promise<T>): Promise<{ value: T; ms: number }> {
   const started = Date.now();
   const value = await work;
@@ -152,7 +146,9 @@ describe('a registry that never answers', () => {
   ])('POST /jobs answers 504 with Retry-After naming the registry when %s', async (_case, host) => {
     const registry = host();
 
-    const { value: result, ms } = await timed(submitJob(postJobs(`${registry}/team/app:1`), context));
+    const { value: result, ms } = await timed(
+      submitJob(postJobsEvent({ image: `${registry}/team/app:1` }), context),
+    );
 
     expect(result.statusCode).toBe(504);
     expect(result.headers?.['content-type']).toBe('application/problem+json');
